@@ -1,0 +1,63 @@
+{{/*
+Helpers of the eks-complete chart. Every user string is written with toJson, which YAML reads
+back exactly (quotes, colons, '#', newlines, and words like yes/on/0123 included).
+*/}}
+
+{{/* Labels on every Kubernetes object of the chart. */}}
+{{- define "eks-complete.labels" -}}
+app.kubernetes.io/managed-by: eksgen
+app.kubernetes.io/part-of: eks-complete
+{{- end }}
+
+{{/* The ARN partition of the cluster's region. */}}
+{{- define "eks-complete.partition" -}}
+{{- if hasPrefix "cn-" .Values.awsRegion -}}aws-cn
+{{- else if hasPrefix "us-gov-" .Values.awsRegion -}}aws-us-gov
+{{- else -}}aws
+{{- end -}}
+{{- end }}
+
+{{/* The IAM role of Karpenter's nodes, created by Karpenter's CloudFormation stack. */}}
+{{- define "eks-complete.nodeRoleName" -}}
+{{- printf "KarpenterNodeRole-%s" .Values.clusterName -}}
+{{- end }}
+
+{{/* The IAM role eksctl creates for the Karpenter controller's pod identity. */}}
+{{- define "eks-complete.controllerRoleName" -}}
+{{- printf "%s-karpenter" .Values.clusterName -}}
+{{- end }}
+
+{{/*
+Name prefixes of the IAM managed policies that Karpenter's CloudFormation template creates for
+the controller, per pinned Karpenter release (the 1.0 template has one policy, later ones split it).
+*/}}
+{{- define "eks-complete.controllerPolicies" -}}
+{{- $byVersion := dict
+  "1.0.9" (list "KarpenterControllerPolicy")
+  "1.14.1" (list "KarpenterControllerNodeLifecyclePolicy" "KarpenterControllerIAMIntegrationPolicy" "KarpenterControllerEKSIntegrationPolicy" "KarpenterControllerInterruptionPolicy" "KarpenterControllerZonalShiftPolicy" "KarpenterControllerResourceDiscoveryPolicy")
+-}}
+{{- $policies := get $byVersion .Values.karpenter.version -}}
+{{- if not $policies -}}
+{{- fail (printf "karpenter.version %q: no controller policies known for this release" .Values.karpenter.version) -}}
+{{- end -}}
+{{- toJson $policies -}}
+{{- end }}
+
+{{/* Every AWS tag of the cluster as YAML map entries: the discovery tag plus the user's tags. */}}
+{{- define "eks-complete.awsTags" -}}
+{{ "karpenter.sh/discovery" | toJson }}: {{ .Values.clusterName | toJson }}
+{{- range $key, $value := .Values.tags }}
+{{ $key | toJson }}: {{ $value | toJson }}
+{{- end }}
+{{- end }}
+
+{{/* The user's tags alone, or {} when there are none. */}}
+{{- define "eks-complete.userTags" -}}
+{{- if .Values.tags -}}
+{{- range $key, $value := .Values.tags }}
+{{ $key | toJson }}: {{ $value | toJson }}
+{{- end }}
+{{- else -}}
+{}
+{{- end -}}
+{{- end }}

@@ -1,0 +1,217 @@
+"""The eksgen command line: parse options, call the core, map errors to exit codes.
+
+Exit codes: 0 success, 1 a domain failure (existing target, failed tool, failed check),
+2 a bad parameter or answer, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+import generator
+from generator import answers as answers_module
+from generator import render as render_module
+from generator import versions
+from generator.answers import Answers
+from generator.errors import AnswerError, EksgenError, ValidationFailed
+
+# Answers asked for at a terminal, in this order, with their prompts.
+PROMPTS = {
+    "region": "AWS region",
+    "k8s-version": "Kubernetes version",
+    "karpenter-version": "Karpenter version",
+    "instance-type": "Instance type of the managed node group",
+    "vpc-cidr": "VPC CIDR",
+    "capacity-types": "Karpenter capacity types (spot,on-demand)",
+    "architectures": "Karpenter architectures (amd64,arm64)",
+    "github-repo": "GitHub repository (ORG/NAME, empty for none)",
+    "environment": "GitHub environment for deploys",
+    "aws-account-id": "AWS account id (12 digits, empty for none)",
+}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(generator.__version__, prog_name="eksgen")
+def cli() -> None:
+    """Generate and operate a GitOps repository that is one Amazon EKS cluster with Karpenter."""
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--region", help="AWS region.  [default: us-west-2]")
+@click.option("--k8s-version", help=f"Kubernetes version ({', '.join(versions.KUBERNETES)}).  "
+              f"[default: {versions.DEFAULT_KUBERNETES}]")
+@click.option("--karpenter-version", help="Karpenter release "
+              f"({', '.join(versions.KARPENTER)}).  [default: newest that supports the "
+              "Kubernetes version]")
+@click.option("--instance-type", help="Instance type of the managed node group.  [default: t3.small]")
+@click.option("--vpc-cidr", help="IPv4 CIDR of the VPC, /16 to /21.  [default: 10.10.0.0/16]")
+@click.option("--capacity-types", help="Karpenter capacity types, comma-separated.  "
+              "[default: spot,on-demand]")
+@click.option("--architectures", help="Karpenter CPU architectures, comma-separated "
+              "(amd64, arm64).  [default: amd64]")
+@click.option("--github-repo", metavar="ORG/NAME", help="The GitHub repository it will live in.")
+@click.option("--environment", help="GitHub environment deploys run in.  [default: production]")
+@click.option("--aws-account-id", help="AWS account id; deploys elsewhere are refused.")
+@click.option("--codeowners", help="Comma-separated @user or @org/team handles for CODEOWNERS.")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
+              help="A tag for every AWS resource (repeatable).")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to create the NAME directory.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file of answers keyed by long option name (tags as a map).")
+@click.option("--no-input", is_flag=True, help="Never prompt; use defaults for what is missing.")
+def new(name: str, tags: tuple[str, ...], output_dir: Path, config_file: Path | None,
+        no_input: bool, **options: str | None) -> None:
+    """Create the cluster repository NAME/ (a git repository, first commit on main)."""
+    from generator import scaffold
+
+    raw = _read_config(config_file) if config_file else {}
+    given = {k.replace("_", "-"): v for k, v in options.items() if v is not None}
+    raw |= given
+    if tags:
+        raw["tags"] = {**(raw.get("tags") or {}), **_parse_tags(tags)}
+    if not no_input and sys.stdin.isatty() and sys.stdout.isatty():
+        raw = _prompt_missing(raw)
+    answers = Answers.from_raw(name, raw)
+    target = scaffold.generate(answers, output_dir)
+    click.echo(f"Created {target} (a git repository with one commit on main).")
+    if not answers.aws_account_id:
+        click.echo(
+            "Note: no --aws-account-id, so Karpenter's node access entry and controller pod "
+            "identity are left out of rendered/eksctl/cluster.yaml until awsAccountId is set "
+            "in values.yaml.", err=True,
+        )
+    click.echo("\nNext steps:")
+    click.echo(f"  cd {target}")
+    click.echo("  edit values.yaml, then ./eks-accelerator.sh render && ./eks-accelerator.sh validate")
+    if answers.github_repo:
+        click.echo(f"  git remote add origin git@github.com:{answers.github_repo}.git && git push -u origin main")
+    else:
+        click.echo("  create a GitHub repository, add it as origin and push main")
+
+
+@cli.command()
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option("--check", is_flag=True, help="Change nothing; fail if rendered/ is out of date.")
+def render(repo: Path, check: bool) -> None:
+    """Re-render rendered/ from values.yaml with helm template."""
+    files = render_module.render(repo)
+    if check:
+        drifted = render_module.drift(repo, files)
+        for d in drifted:
+            click.echo(f"{d.path}: {d.reason}", err=True)
+        if drifted:
+            raise ValidationFailed("rendered/ is out of date; run ./eks-accelerator.sh render")
+        click.echo("rendered/ is up to date")
+        return
+    render_module.write(repo, files)
+    click.echo(f"rendered {len(files)} files into {repo / render_module.RENDERED}")
+
+
+@cli.command()
+@click.argument("repo", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.option("--only", default="", metavar="NAME[,NAME]", help="Run only these checks.")
+@click.option("--skip", default="", metavar="NAME[,NAME]", help="Skip these checks.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def validate(repo: Path, only: str, skip: str, output_format: str) -> None:
+    """Check a cluster repository offline (checks: values, render)."""
+    from generator import validate as validate_module
+
+    results = validate_module.run(repo, _split(only), _split(skip))
+    if output_format == "json":
+        click.echo(json.dumps([
+            {"check": r.name, "passed": r.passed, "seconds": round(r.seconds, 4),
+             "findings": [vars(f) for f in r.findings]} for r in results
+        ], indent=2))
+    else:
+        github = os.environ.get("GITHUB_ACTIONS") == "true"
+        for r in results:
+            click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<12} {r.seconds:6.2f}s")
+            for f in r.findings:
+                click.echo(f"      {f.severity}: {f.location()}: {f.message}")
+                if github:
+                    line = f",line={f.line}" if f.line else ""
+                    click.echo(f"::{f.severity} file={f.file}{line}::{f.message}")
+    failed = [r.name for r in results if not r.passed]
+    if failed:
+        raise ValidationFailed(f"failed checks: {', '.join(failed)}")
+
+
+def _split(names: str) -> list[str]:
+    return [n.strip() for n in names.split(",") if n.strip()]
+
+
+def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for tag in tags:
+        key, sep, value = tag.partition("=")
+        if not sep:
+            raise AnswerError("--tag", tag, "must be KEY=VALUE")
+        parsed[key] = value
+    return parsed
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AnswerError("--config", str(path), f"cannot be read: {exc.strerror}")
+    except YAMLError as exc:
+        raise AnswerError("--config", str(path), f"not valid YAML: {exc}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AnswerError("--config", str(path), "must be a mapping of option names to answers")
+    return dict(data)  # unknown keys are rejected with the other answers
+
+
+def _prompt_missing(raw: dict) -> dict:
+    raw = dict(raw)
+    for key, label in PROMPTS.items():
+        if key in raw:
+            continue
+        default = answers_module.DEFAULTS[key]
+        if key == "karpenter-version":
+            k8s = str(raw.get("k8s-version", versions.DEFAULT_KUBERNETES))
+            supported = versions.karpenter_versions_for(k8s)
+            default = versions.DEFAULT_KARPENTER if versions.DEFAULT_KARPENTER in supported else (
+                supported[-1] if supported else None)
+        if isinstance(default, list):
+            default = ",".join(default)
+        raw[key] = click.prompt(label, default=default or "", show_default=True) or None
+    return raw
+
+
+def main() -> None:
+    """The console script: one error boundary around the whole command line."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("\ninterrupted; nothing was written", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted; nothing was written", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: say so, keep the traceback out of the user's way
+        if os.environ.get("EKSGEN_DEBUG") == "1":
+            traceback.print_exc()
+        click.echo(f"eksgen: internal error ({type(exc).__name__}: {exc}); this is a bug. "
+                   "Set EKSGEN_DEBUG=1 for the traceback.", err=True)
+        sys.exit(1)
+    sys.exit(0)

@@ -1,0 +1,39 @@
+"""One error hierarchy for everything a user can cause; the CLI turns each into an exit code."""
+
+from __future__ import annotations
+
+import click
+
+
+class EksgenError(click.ClickException):
+    """A domain failure (exit 1): the input was well-formed but the work cannot be done."""
+
+    exit_code = 1
+
+
+class AnswerError(EksgenError):
+    """A bad answer (exit 2), named by its option, with the value and the rule it breaks."""
+
+    exit_code = 2
+
+    def __init__(self, option: str, value: object, rule: str) -> None:
+        self.option = option
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{option} {value!r}: {rule}")
+
+
+class TargetExistsError(EksgenError):
+    """The directory to generate into already holds files; it is left untouched."""
+
+
+class ToolMissingError(EksgenError):
+    """A required external program is not on PATH."""
+
+
+class ToolFailedError(EksgenError):
+    """An external program exited non-zero."""
+
+
+class ValidationFailed(EksgenError):
+    """One or more validation checks failed."""

@@ -1,0 +1,109 @@
+"""`helm template` on the chart and values.yaml, split into rendered/ by kind.
+
+rendered/eksctl/cluster.yaml holds the eksctl ClusterConfig; rendered/manifests/<kind>.yaml holds
+the Kubernetes objects. The bytes are helm's own output, split on document boundaries, so a pull
+request's diff of rendered/ is exactly what changed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from generator import tools
+from generator.errors import EksgenError
+
+CHART = Path("charts/eks-complete")
+VALUES = Path("values.yaml")
+RENDERED = Path("rendered")
+RELEASE = "eks-complete"
+_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Drift:
+    path: str  # relative to the repository
+    reason: str  # "missing", "changed" or "unexpected"
+
+
+def load_values(repo: Path) -> dict:
+    path = repo / VALUES
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EksgenError(f"{path}: not found; is {repo} a cluster repository?")
+    except YAMLError as exc:
+        raise EksgenError(f"{path}: not valid YAML: {exc}")
+    if not isinstance(data, dict):
+        raise EksgenError(f"{path}: must be a mapping of keys to values")
+    return data
+
+
+def render(repo: Path) -> dict[str, str]:
+    """The files rendered/ should hold, keyed by path relative to the repository."""
+    values = load_values(repo)
+    kube_version = str(values.get("eksVersion", ""))
+    args = [tools.helm(), "template", RELEASE, str(CHART), "--values", str(VALUES)]
+    if re.fullmatch(r"\d+\.\d+", kube_version):
+        args += ["--kube-version", f"v{kube_version}.0"]
+    output = tools.run(args, cwd=repo).stdout
+    return split_documents(output)
+
+
+def split_documents(output: str) -> dict[str, str]:
+    files: dict[str, list[str]] = {}
+    loader = YAML(typ="safe", pure=True)
+    for document in _DOCUMENT_SEPARATOR.split(output):
+        body = document.strip("\n")
+        data = loader.load(body) if body else None
+        if not data:
+            continue
+        kind = str(data.get("kind", "")).lower()
+        if not kind:
+            raise EksgenError(f"helm rendered a document without a kind:\n{body}")
+        path = "rendered/eksctl/cluster.yaml" if kind == "clusterconfig" else f"rendered/manifests/{kind}.yaml"
+        files.setdefault(path, []).append(body + "\n")
+    return {path: "---\n" + "---\n".join(parts) for path, parts in sorted(files.items())}
+
+
+def write(repo: Path, files: dict[str, str]) -> None:
+    """Replace rendered/ with exactly `files`, swapping in a complete new tree."""
+    staging = Path(tempfile.mkdtemp(prefix=".rendered-", dir=repo))
+    try:
+        for rel, text in files.items():
+            target = staging / Path(rel).relative_to(RENDERED)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        old = repo / RENDERED
+        if old.exists():
+            retired = repo / f".rendered-old-{staging.name}"
+            old.rename(retired)
+            staging.rename(old)
+            shutil.rmtree(retired)
+        else:
+            staging.rename(old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def drift(repo: Path, files: dict[str, str]) -> list[Drift]:
+    """How rendered/ on disk differs from `files`."""
+    found: list[Drift] = []
+    root = repo / RENDERED
+    on_disk = {
+        str(p.relative_to(repo)): p for p in sorted(root.rglob("*")) if p.is_file()
+    } if root.is_dir() else {}
+    for rel, text in files.items():
+        path = on_disk.get(rel)
+        if path is None:
+            found.append(Drift(rel, "missing"))
+        elif path.read_bytes() != text.encode("utf-8"):
+            found.append(Drift(rel, "changed"))
+    found += [Drift(rel, "unexpected") for rel in on_disk if rel not in files]
+    return found
