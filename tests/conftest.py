@@ -1,0 +1,62 @@
+"""Shared fixtures: the reference data, tools on PATH, no network, no writes to the cwd."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = Path(os.environ.get("EKSGEN_REFERENCE", ROOT.parent / "shared" / "reference"))
+
+# The pinned tools `make setup` builds; tests find them even when run without make.
+os.environ["PATH"] = os.pathsep.join(
+    [str(ROOT / ".tools" / "bin"), str(ROOT / ".venv" / "bin"), os.environ.get("PATH", "")]
+)
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    if not (REFERENCE / "karpenter").is_dir():
+        pytest.fail(f"reference data not found at {REFERENCE} (set EKSGEN_REFERENCE)")
+    return REFERENCE
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach past the loopback interface."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not (
+            self.family == socket.AF_UNIX
+        ):
+            raise RuntimeError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing a test does lands in the working directory of the run."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
+@pytest.fixture
+def cli_invoke():
+    """Run the eksgen command line in-process; returns click's Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):  # noqa: A002 - click's name
+        return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return invoke
