@@ -1,0 +1,77 @@
+"""The version matrix agrees with the reference data, the Makefile and the chart."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from generator import versions
+from tests.helpers import load_yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "cookiecutter-template" / "{{cookiecutter.cluster_name}}"
+
+
+def _compatibility(reference: Path) -> list[dict]:
+    return load_yaml(reference / "karpenter" / "compatibility.yaml")["compatibility"]
+
+
+def _row_for(rows: list[dict], version: str) -> dict:
+    """The matrix row that applies to a release: an exact appVersion wins over its x line."""
+    major_minor = ".".join(version.split(".")[:2])
+    exact = [r for r in rows if str(r["appVersion"]) == version]
+    patch = int(version.split(".")[2])
+    patch_rows = [r for r in rows if re.fullmatch(rf"{re.escape(major_minor)}\.\d+", str(r["appVersion"]))
+                  and int(str(r["appVersion"]).split(".")[2]) <= patch]
+    line = [r for r in rows if str(r["appVersion"]) == f"{major_minor}.x"]
+    return (exact or sorted(patch_rows, key=lambda r: int(str(r["appVersion"]).split(".")[2]))[-1:] or line)[-1]
+
+
+@pytest.mark.parametrize("release", list(versions.KARPENTER.values()), ids=lambda r: r.version)
+def test_karpenter_ranges_match_the_compatibility_matrix(reference, release):
+    row = _row_for(_compatibility(reference), release.version)
+    assert (release.min_kubernetes, release.max_kubernetes) == (str(row["minK8sVersion"]), str(row["maxK8sVersion"]))
+
+
+@pytest.mark.parametrize("release", list(versions.KARPENTER.values()), ids=lambda r: r.version)
+def test_karpenter_release_has_crds_and_matching_controller_policies(reference, release):
+    folder = reference / "karpenter" / f"v{release.version}"
+    assert (folder / "crds" / "karpenter.sh_nodepools.yaml").is_file()
+    template = (folder / "cloudformation.yaml").read_text()
+    created = re.findall(r'ManagedPolicyName: !Sub "([A-Za-z]+)-\$\{ClusterName\}"', template)
+    assert tuple(created) == release.controller_policies
+
+
+def test_chart_helper_lists_the_same_controller_policies():
+    helpers = (TEMPLATE / "charts/eks-complete/templates/_helpers.tpl").read_text()
+    for release in versions.KARPENTER.values():
+        line = next(l for l in helpers.splitlines() if l.strip().startswith(f'"{release.version}"'))
+        assert re.findall(r'"(Karpenter[A-Za-z]+)"', line) == list(release.controller_policies)
+
+
+def test_every_kubernetes_version_has_a_supporting_karpenter_and_the_default_is_first_choice():
+    for minor in versions.KUBERNETES:
+        assert versions.karpenter_versions_for(minor), minor
+        assert versions.KARPENTER[versions.DEFAULT_KARPENTER].supports(minor)
+    assert versions.DEFAULT_KUBERNETES == "1.31"
+    assert not versions.KARPENTER["1.0.9"].supports("1.32")
+
+
+def test_kubectl_matches_the_cluster_minor():
+    for minor, release in versions.KUBERNETES.items():
+        assert release.kubectl.startswith(minor + ".")
+        assert re.fullmatch(r"[0-9a-f]{64}", release.kubectl_sha256)
+        assert "@latest" not in release.ami_alias
+
+
+def test_makefile_pins_equal_versions_py():
+    makefile = (ROOT / "Makefile").read_text()
+    pins = dict(re.findall(r"^(HELM|KUBECONFORM|ACTIONLINT)_VERSION := (\S+)$", makefile, re.MULTILINE))
+    assert pins == {"HELM": versions.HELM_VERSION, "KUBECONFORM": versions.KUBECONFORM_VERSION,
+                    "ACTIONLINT": versions.ACTIONLINT_VERSION}
+
+
+def test_eksctl_schema_of_the_pinned_version_is_in_the_reference(reference):
+    assert (reference / "eksctl" / f"v{versions.EKSCTL_VERSION}" / "schema.json").is_file()
