@@ -241,7 +241,9 @@ def _vpc_cidr(value: object) -> str:
     try:
         network = ipaddress.IPv4Network(text, strict=True)
     except ValueError as exc:
-        raise AnswerError("--vpc-cidr", text, f"not an IPv4 network address in CIDR form ({exc})")
+        raise AnswerError(
+            "--vpc-cidr", text, f"not an IPv4 network address in CIDR form ({exc})"
+        ) from None
     if not any(network.subnet_of(block) for block in _PRIVATE_BLOCKS):
         raise AnswerError(
             "--vpc-cidr", text,

@@ -21,7 +21,7 @@ from generator import answers as answers_module
 from generator import render as render_module
 from generator import versions
 from generator.answers import Answers
-from generator.errors import AnswerError, EksgenError, ValidationFailed
+from generator.errors import AnswerError, ValidationFailed
 
 # Answers asked for at a terminal, in this order, with their prompts.
 PROMPTS = {
@@ -166,9 +166,9 @@ def _read_config(path: Path) -> dict:
     try:
         data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise AnswerError("--config", str(path), f"cannot be read: {exc.strerror}")
+        raise AnswerError("--config", str(path), f"cannot be read: {exc.strerror}") from None
     except YAMLError as exc:
-        raise AnswerError("--config", str(path), f"not valid YAML: {exc}")
+        raise AnswerError("--config", str(path), f"not valid YAML: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

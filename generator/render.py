@@ -37,9 +37,9 @@ def load_values(repo: Path) -> dict:
     try:
         data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise EksgenError(f"{path}: not found; is {repo} a cluster repository?")
+        raise EksgenError(f"{path}: not found; is {repo} a cluster repository?") from None
     except YAMLError as exc:
-        raise EksgenError(f"{path}: not valid YAML: {exc}")
+        raise EksgenError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise EksgenError(f"{path}: must be a mapping of keys to values")
     return data

@@ -38,7 +38,7 @@ def run(
             list(args), cwd=cwd, env=env, capture_output=True, text=True, check=False
         )
     except FileNotFoundError:
-        raise ToolMissingError(f"{args[0]} is not on PATH: {HOW_TO_GET.get(args[0], '')}")
+        raise ToolMissingError(f"{args[0]} is not on PATH: {HOW_TO_GET.get(args[0], 'install it')}") from None
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()
         raise ToolFailedError(f"{Path(args[0]).name} {args[1]} failed: {detail}")

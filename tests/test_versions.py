@@ -47,7 +47,7 @@ def test_karpenter_release_has_crds_and_matching_controller_policies(reference, 
 def test_chart_helper_lists_the_same_controller_policies():
     helpers = (TEMPLATE / "charts/eks-complete/templates/_helpers.tpl").read_text()
     for release in versions.KARPENTER.values():
-        line = next(l for l in helpers.splitlines() if l.strip().startswith(f'"{release.version}"'))
+        line = next(row for row in helpers.splitlines() if row.strip().startswith(f'"{release.version}"'))
         assert re.findall(r'"(Karpenter[A-Za-z]+)"', line) == list(release.controller_policies)
 
 
