@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from generator import render
-from generator.validate import Finding
+from generator.validate.context import Context, Finding
 
 _HOW = {
     "missing": "not in rendered/ but helm renders it",
@@ -14,8 +12,8 @@ _HOW = {
 }
 
 
-def run(repo: Path) -> list[Finding]:
+def run(ctx: Context) -> list[Finding]:
     return [
         Finding(d.path, None, f"{_HOW[d.reason]}; run ./eks-accelerator.sh render")
-        for d in render.drift(repo, render.render(repo))
+        for d in render.drift(ctx.repo, render.render(ctx.repo))
     ]

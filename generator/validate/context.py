@@ -1,0 +1,231 @@
+"""What the checks share: the repository, where schemas come from, and parsed files (once).
+
+Schemas are local files. Their root directory (`--schemas DIR`, `$EKSGEN_SCHEMAS`, or
+`/usr/share/eksgen/schemas` in the toolchain image) has the layout
+
+    eksctl/v<eksctl version>/schema.json
+    karpenter/v<karpenter version>/crds/*.yaml
+
+Karpenter CRDs may instead come from the upstream repository at the pinned tag (`--crds
+upstream`, online only; cached). Kubernetes schemas come from the kubernetes-validate package.
+A missing schema is an error, never a skipped check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from generator import versions
+from generator.errors import EksgenError
+from generator.render import RENDERED, VALUES, load_values
+
+IMAGE_SCHEMAS = Path("/usr/share/eksgen/schemas")
+UPSTREAM = "upstream"
+_UPSTREAM_LIST = (
+    "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: str
+    line: int | None
+    message: str
+    severity: str = "error"  # or "warning"
+    rule: str | None = None  # policy rule id, CEL rule, ... when there is one
+
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class Document:
+    """One YAML document of a rendered file, with line numbers for any path inside it."""
+
+    file: str  # relative to the repository
+    index: int  # position in the file
+    node: CommentedMap
+
+    @cached_property
+    def data(self) -> dict:
+        return plain(self.node)
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion", ""))
+
+    @property
+    def name(self) -> str:
+        return str((self.data.get("metadata") or {}).get("name", ""))
+
+    def line(self, path: list | tuple = ()) -> int | None:
+        """1-based line of the node at `path` (or its nearest ancestor that exists)."""
+        node, line = self.node, self.node.lc.line + 1
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                line = node.lc.key(part)[0] + 1
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                line = node.lc.item(part)[0] + 1
+                node = node[part]
+            else:
+                break
+        return line
+
+    def finding(self, path: list | tuple, message: str, **kwargs) -> Finding:
+        where = dotted(path)
+        text = f"{self.kind}/{self.name} {where}: {message}" if where else f"{self.kind}/{self.name}: {message}"
+        return Finding(self.file, self.line(path), text, **kwargs)
+
+
+@dataclass
+class Context:
+    repo: Path
+    schemas: Path | None = None  # root of local schema files; None: $EKSGEN_SCHEMAS or the image's
+    crds: str | None = None  # a directory of CRD files, or "upstream"; None: <schemas>/karpenter
+    notes: dict[str, list[str]] = field(default_factory=dict)  # per check: what was checked
+
+    def note(self, check: str, text: str) -> None:
+        self.notes.setdefault(check, []).append(text)
+
+    # ---- values and rendered files -------------------------------------------------------
+    @cached_property
+    def values(self) -> dict:
+        return load_values(self.repo)
+
+    @cached_property
+    def documents(self) -> list[Document]:
+        docs: list[Document] = []
+        root = self.repo / RENDERED
+        if not root.is_dir():
+            raise EksgenError(f"{root}: not found; run ./eks-accelerator.sh render")
+        loader = YAML(typ="rt")
+        for path in sorted(root.rglob("*.yaml")):
+            rel = str(path.relative_to(self.repo))
+            try:
+                loaded = list(loader.load_all(path.read_text(encoding="utf-8")))
+            except YAMLError as exc:
+                raise EksgenError(f"{rel}: not valid YAML: {exc}") from None
+            docs += [Document(rel, i, d) for i, d in enumerate(loaded) if isinstance(d, CommentedMap)]
+        return docs
+
+    @property
+    def cluster_config(self) -> Document | None:
+        return next((d for d in self.documents if d.kind == "ClusterConfig"), None)
+
+    @property
+    def manifests(self) -> list[Document]:
+        return [d for d in self.documents if d.kind != "ClusterConfig"]
+
+    @property
+    def eks_version(self) -> str:
+        return str(self.values.get("eksVersion", ""))
+
+    @property
+    def karpenter_version(self) -> str:
+        return str((self.values.get("karpenter") or {}).get("version", ""))
+
+    # ---- schema files --------------------------------------------------------------------
+    @cached_property
+    def schema_root(self) -> Path:
+        root = self.schemas or (Path(os.environ["EKSGEN_SCHEMAS"]) if os.environ.get("EKSGEN_SCHEMAS")
+                                else IMAGE_SCHEMAS)
+        if not root.is_dir():
+            raise EksgenError(
+                f"schema directory {root} not found; pass --schemas DIR or set EKSGEN_SCHEMAS "
+                "(the toolchain image has them in /usr/share/eksgen/schemas)"
+            )
+        return root
+
+    @cached_property
+    def eksctl_schema(self) -> dict:
+        path = self.schema_root / "eksctl" / f"v{versions.EKSCTL_VERSION}" / "schema.json"
+        if not path.is_file():
+            raise EksgenError(f"eksctl schema not found at {path} (`eksctl utils schema` prints it)")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def karpenter_crd_dir(self, version: str | None = None) -> Path:
+        """The directory of the CRD files of a Karpenter release (default: the repo's)."""
+        version = version or self.karpenter_version
+        if self.crds == UPSTREAM:
+            return _fetch_upstream_crds(version)
+        if self.crds:
+            candidates = [Path(self.crds) / f"v{version}" / "crds", Path(self.crds)]
+        else:
+            candidates = [self.schema_root / "karpenter" / f"v{version}" / "crds"]
+        for candidate in candidates:
+            if candidate.is_dir() and any(candidate.glob("*.yaml")):
+                return candidate
+        raise EksgenError(f"Karpenter v{version} CRDs not found at {candidates[0]}")
+
+    @cached_property
+    def karpenter_crds(self) -> list[dict]:
+        """The repo's Karpenter CRDs, parsed."""
+        loader = YAML(typ="safe")
+        crds = []
+        for path in sorted(self.karpenter_crd_dir().glob("*.yaml")):
+            crd = loader.load(path.read_text(encoding="utf-8"))
+            if isinstance(crd, dict) and crd.get("kind") == "CustomResourceDefinition":
+                crds.append(crd)
+        if not crds:
+            raise EksgenError(f"no CustomResourceDefinition in {self.karpenter_crd_dir()}")
+        return crds
+
+
+def _fetch_upstream_crds(version: str) -> Path:
+    """Karpenter's CRDs at the release tag, downloaded once into the user's cache."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eksgen" / "karpenter"
+    target = cache / f"v{version}" / "crds"
+    if target.is_dir() and any(target.glob("*.yaml")):
+        return target
+    try:
+        with urllib.request.urlopen(_UPSTREAM_LIST.format(version=version), timeout=20) as response:
+            listing = json.load(response)
+        partial = target.with_name("crds.partial")
+        partial.mkdir(parents=True, exist_ok=True)
+        for entry in listing:
+            if entry["name"].endswith(".yaml"):
+                with urllib.request.urlopen(entry["download_url"], timeout=20) as response:
+                    (partial / entry["name"]).write_bytes(response.read())
+        partial.rename(target)
+    except OSError as exc:
+        raise EksgenError(f"cannot download Karpenter v{version} CRDs ({exc}); use --crds DIR offline") from None
+    return target
+
+
+def dotted(path: list | tuple) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def plain(node: object) -> object:
+    """ruamel's round-trip types as plain JSON types."""
+    if isinstance(node, dict):
+        return {str(k): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return str(node)
+
+
+__all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "plain"]
