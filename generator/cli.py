@@ -124,28 +124,46 @@ def render(repo: Path, check: bool) -> None:
 @click.option("--skip", default="", metavar="NAME[,NAME]", help="Skip these checks.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
-def validate(repo: Path, only: str, skip: str, output_format: str) -> None:
-    """Check a cluster repository offline (checks: values, render)."""
+@click.option("--schemas", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Root of the local schema files (eksctl/, karpenter/).  [default: $EKSGEN_SCHEMAS, "
+                   "or /usr/share/eksgen/schemas in the toolchain image]")
+@click.option("--crds", metavar="DIR|upstream",
+              help="Where Karpenter's CRDs come from: a directory, or 'upstream' (the release tag on "
+                   "GitHub; needs the network).  [default: <schemas>/karpenter]")
+def validate(repo: Path, only: str, skip: str, output_format: str, schemas: Path | None,
+             crds: str | None) -> None:
+    """Check a cluster repository offline.
+
+    Checks, in order: values, render, eksctl, kubeconform, cel, policy, hygiene.
+    """
     from generator import validate as validate_module
 
-    results = validate_module.run(repo, _split(only), _split(skip))
+    ctx = validate_module.Context(repo, schemas=schemas, crds=crds)
+    results = validate_module.run(ctx, _split(only), _split(skip))
     if output_format == "json":
-        click.echo(json.dumps([
-            {"check": r.name, "passed": r.passed, "seconds": round(r.seconds, 4),
-             "findings": [vars(f) for f in r.findings]} for r in results
-        ], indent=2))
+        click.echo(json.dumps({
+            "passed": all(r.passed for r in results),
+            "checks": [{"check": r.name, "passed": r.passed, "seconds": round(r.seconds, 4), "notes": r.notes,
+                        "findings": [vars(f) for f in r.findings]} for r in results],
+        }, indent=2))
     else:
-        github = os.environ.get("GITHUB_ACTIONS") == "true"
-        for r in results:
-            click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<12} {r.seconds:6.2f}s")
-            for f in r.findings:
-                click.echo(f"      {f.severity}: {f.location()}: {f.message}")
-                if github:
-                    line = f",line={f.line}" if f.line else ""
-                    click.echo(f"::{f.severity} file={f.file}{line}::{f.message}")
+        _print_results(results, github=os.environ.get("GITHUB_ACTIONS") == "true")
     failed = [r.name for r in results if not r.passed]
     if failed:
         raise ValidationFailed(f"failed checks: {', '.join(failed)}")
+
+
+def _print_results(results: list, github: bool) -> None:
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name:<12} {r.seconds:6.2f}s")
+        for note in r.notes:
+            click.echo(f"      {note}")
+        for f in r.findings:
+            click.echo(f"      {f.severity}: {f.location()}: {f.message}")
+            if github:  # workflow commands: one annotation per finding on the pull request
+                line = f",line={f.line}" if f.line else ""
+                message = f.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+                click.echo(f"::{f.severity} file={f.file}{line}::{message}")
 
 
 def _split(names: str) -> list[str]:

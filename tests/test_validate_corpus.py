@@ -1,0 +1,130 @@
+"""The known-bad corpus: each broken repository is rejected by the right check, with a message
+naming the file, the location and the reason; every variant `eksgen new` makes passes."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator import render
+from generator.answers import Answers
+from generator.scaffold import generate
+from generator.validate import Context, run
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    check: str  # the check that must reject it
+    file: str  # the file to edit
+    old: str  # text replaced ...
+    new: str  # ... by this
+    message: str  # fragment of the finding's message
+    rerender: bool = False  # the edit is to values.yaml and rendered/ is regenerated
+    severity: str = "error"
+
+
+CASES = [
+    Case("misspelt-values-key", "values", "values.yaml", "  natGateway: Single", "  natGateways: Single",
+         "vpc.natGateways: unknown key"),
+    Case("bad-policy-exception", "values", "values.yaml", "  exceptions: []",
+         "  exceptions: [{id: EKS999, reason: because}]", "'EKS999' is not one of"),
+    Case("hand-edit-to-rendered", "render", "rendered/manifests/nodepool.yaml", 'cpu: "1000"', 'cpu: "5000"',
+         "differs from what helm renders from values.yaml"),
+    Case("misspelt-eksctl-field", "eksctl", "rendered/eksctl/cluster.yaml", "    instanceType:", "    instanceTyp:",
+         "managedNodeGroups[0].instanceTyp: unknown field"),
+    Case("desired-above-max", "eksctl", "rendered/eksctl/cluster.yaml", "desiredCapacity: 2", "desiredCapacity: 9",
+         "desiredCapacity 9 is above maxSize 3"),
+    Case("min-above-max", "eksctl", "rendered/eksctl/cluster.yaml", "minSize: 1", "minSize: 4",
+         "minSize 4 is above maxSize 3"),
+    Case("unsupported-kubernetes-version", "eksctl", "rendered/eksctl/cluster.yaml", 'version: "1.31"',
+         'version: "1.30"', "Kubernetes 1.30 is not supported by eksctl v0.210.0"),
+    Case("duplicate-node-group", "eksctl", "rendered/eksctl/cluster.yaml", "cloudWatch:",
+         "  - name: \"system\"\n    instanceType: \"t3.small\"\ncloudWatch:", "node group name 'system' is used more than once"),
+    Case("subnet-outside-vpc", "eksctl", "rendered/eksctl/cluster.yaml", 'cidr: "10.10.64.0/18"',
+         'cidr: "10.99.64.0/18"', "does not fit the VPC CIDR 10.10.0.0/16"),
+    Case("bad-log-type", "eksctl", "rendered/eksctl/cluster.yaml", '["api","audit"', '["apiserver","audit"',
+         "'apiserver' is not a control-plane log type"),
+    Case("unencrypted-node-group", "policy", "rendered/eksctl/cluster.yaml", "volumeEncrypted: true",
+         "volumeEncrypted: false", "[EKS001 encrypted-ebs] node group 'system' has unencrypted root volumes"),
+    Case("unencrypted-karpenter-volume", "policy", "rendered/manifests/ec2nodeclass.yaml", "encrypted: true",
+         "encrypted: false", "[EKS001 encrypted-ebs] volume '/dev/xvda' is not encrypted"),
+    Case("unencrypted-storage-class", "policy", "rendered/manifests/storageclass.yaml", 'encrypted: "true"',
+         'encrypted: "false"', "[EKS001 encrypted-ebs] EBS volumes it provisions are unencrypted"),
+    Case("imdsv1-on-node-group", "policy", "rendered/eksctl/cluster.yaml", "disableIMDSv1: true",
+         "disableIMDSv1: false", "[EKS002 imdsv2-required] node group 'system' allows IMDSv1"),
+    Case("imdsv1-on-karpenter-nodes", "policy", "rendered/manifests/ec2nodeclass.yaml", 'httpTokens: "required"',
+         'httpTokens: "optional"', "[EKS002 imdsv2-required] IMDSv1 is allowed"),
+    Case("public-node-group", "policy", "rendered/eksctl/cluster.yaml", "privateNetworking: true",
+         "privateNetworking: false", "[EKS003 private-worker-subnets] node group 'system' runs in public subnets"),
+    Case("karpenter-may-pick-public-subnets", "policy", "rendered/manifests/ec2nodeclass.yaml",
+         '        kubernetes.io/role/internal-elb: "1"\n', "", "[EKS003 private-worker-subnets] may select public"),
+    Case("no-control-plane-logging", "policy", "rendered/eksctl/cluster.yaml",
+         'enableTypes: ["api","audit","authenticator","controllerManager","scheduler"]', "enableTypes: []",
+         "[EKS004 control-plane-logging] control-plane logging is off"),
+    Case("nodepool-without-limits", "policy", "rendered/manifests/nodepool.yaml",
+         '  limits:\n    cpu: "1000"\n    memory: "1000Gi"\n', "", "[EKS005 nodepool-limits] no cpu or memory limit"),
+    Case("karpenter-too-old-for-kubernetes", "policy", "values.yaml", 'eksVersion: "1.31"', 'eksVersion: "1.33"',
+         "[EKS006 karpenter-kubernetes-compatible] Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not 1.33",
+         rerender=True),
+    Case("ami-alias-latest", "policy", "values.yaml", 'amiAlias: "al2023@v20261112"', 'amiAlias: "al2023@latest"',
+         "[EKS007 ami-alias-latest]", rerender=True, severity="warning"),
+]
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("corpus")
+    return {
+        "1.14.1": generate(Answers.from_raw("corpus", {}), base / "a"),
+        "1.0.9": generate(Answers.from_raw("corpus", {"karpenter-version": "1.0.9"}), base / "b"),
+    }
+
+
+def _broken(pristine: dict[str, Path], case: Case, tmp_path: Path) -> Path:
+    source = pristine["1.0.9" if case.id == "karpenter-too-old-for-kubernetes" else "1.14.1"]
+    repo = tmp_path / "repo"
+    shutil.copytree(source, repo)
+    path = repo / case.file
+    text = path.read_text()
+    assert case.old in text, f"{case.id}: {case.old!r} not in {case.file}"
+    path.write_text(text.replace(case.old, case.new, 1))
+    if case.rerender:
+        render.write(repo, render.render(repo))
+    return repo
+
+
+def _line_of(repo: Path, case: Case) -> int | None:
+    """The line the edit landed on (for edits that leave a line behind)."""
+    if not case.new.strip() or case.rerender or case.check == "render":
+        return None
+    first = case.new.strip().splitlines()[0].strip()
+    lines = (repo / case.file).read_text().splitlines()
+    return next(i + 1 for i, line in enumerate(lines) if first in line)
+
+
+def test_the_corpus_has_at_least_twenty_cases():
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_known_bad_is_rejected_by_the_right_check(pristine, case, tmp_path, reference):
+    repo = _broken(pristine, case, tmp_path)
+    (result,) = run(Context(repo, schemas=reference), only=[case.check])
+    matching = [f for f in result.findings if case.message in f.message]
+    assert matching, f"{case.id}: {case.check} said {[f.message for f in result.findings]}"
+    finding = matching[0]
+    assert finding.severity == case.severity
+    assert result.passed is (case.severity == "warning")
+    rendered_file = "rendered/eksctl/cluster.yaml" if "EKS006" in case.message else case.file
+    if case.rerender and "EKS007" in case.message:
+        rendered_file = "rendered/manifests/ec2nodeclass.yaml"
+    assert finding.file == rendered_file
+    expected_line = _line_of(repo, case)
+    if expected_line is not None:
+        assert finding.line == expected_line, f"{case.id}: {finding}"
+    else:
+        assert finding.line is not None or case.check == "render"
