@@ -100,12 +100,13 @@ def test_render_script_reproduces_rendered_byte_for_byte(generated, tmp_path):
     assert status.stdout == ""
 
 
-def test_validate_script_passes(generated):
+def test_validate_script_passes_every_check(generated, reference):
     _, repo = generated
     result = subprocess.run(["./eks-accelerator.sh", "validate"], cwd=repo, capture_output=True, text=True,
-                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native"})
+                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native", "EKSGEN_SCHEMAS": str(reference)})
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS  values" in result.stdout and "PASS  render" in result.stdout
+    for check in ("values", "render", "eksctl", "kubeconform", "cel", "policy", "hygiene"):
+        assert f"PASS  {check}" in result.stdout
 
 
 def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, reference):

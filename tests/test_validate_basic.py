@@ -24,10 +24,11 @@ def repo(pristine, tmp_path) -> Path:
     return copy
 
 
-def test_a_fresh_repo_passes(cli_invoke, repo):
-    result = cli_invoke("validate", repo)
+def test_a_fresh_repo_passes_every_check(cli_invoke, repo, reference):
+    result = cli_invoke("validate", repo, "--schemas", reference)
     assert result.exit_code == 0, result.output
-    assert "PASS  values" in result.output and "PASS  render" in result.output
+    for check in ("values", "render", "eksctl", "kubeconform", "cel", "policy", "hygiene"):
+        assert f"PASS  {check}" in result.output
 
 
 def test_a_misspelt_key_is_named_with_file_and_line(cli_invoke, repo):
@@ -47,7 +48,9 @@ def test_a_bad_value_is_named_with_its_line(cli_invoke, repo):
     line = text.splitlines().index("  maxSize: three") + 1
     result = cli_invoke("validate", repo, "--only", "values", "--format", "json")
     assert result.exit_code == 1
-    (check,) = json.loads(result.output.split("\nError:")[0])
+    report = json.loads(result.output.split("\nError:")[0])
+    assert report["passed"] is False
+    (check,) = report["checks"]
     assert check["check"] == "values" and not check["passed"]
     assert check["findings"][0]["line"] == line
     assert "'three' is not of type 'integer'" in check["findings"][0]["message"]
@@ -56,11 +59,11 @@ def test_a_bad_value_is_named_with_its_line(cli_invoke, repo):
 def test_a_hand_edit_to_rendered_is_caught(cli_invoke, repo):
     pool = repo / "rendered/manifests/nodepool.yaml"
     pool.write_text(pool.read_text().replace('cpu: "1000"', 'cpu: "2000"'))
-    result = cli_invoke("validate", repo)
+    result = cli_invoke("validate", repo, "--only", "values,render")
     assert result.exit_code == 1
     assert "FAIL  render" in result.output
     assert "rendered/manifests/nodepool.yaml: differs from what helm renders" in result.output
-    assert cli_invoke("validate", repo, "--skip", "render").exit_code == 0
+    assert cli_invoke("validate", repo, "--only", "values,render", "--skip", "render").exit_code == 0
 
     check = cli_invoke("render", "--repo", repo, "--check")
     assert check.exit_code == 1 and "rendered/manifests/nodepool.yaml: changed" in check.output
@@ -85,6 +88,15 @@ def test_a_value_the_schema_rejects_fails_render_with_helms_message(cli_invoke, 
     assert result.exit_code == 1
     assert "natGateway" in result.output
     assert (repo / "rendered/eksctl/cluster.yaml").is_file(), "a failed render keeps the old rendered/"
+
+
+def test_missing_schemas_are_an_error_not_a_skip(cli_invoke, repo, tmp_path, monkeypatch):
+    monkeypatch.delenv("EKSGEN_SCHEMAS", raising=False)
+    empty = tmp_path / "no-schemas"
+    empty.mkdir()
+    result = cli_invoke("validate", repo, "--only", "eksctl", "--schemas", empty)
+    assert result.exit_code == 1
+    assert "eksctl schema not found" in result.output
 
 
 def test_unknown_check_names_are_refused(cli_invoke, repo):
