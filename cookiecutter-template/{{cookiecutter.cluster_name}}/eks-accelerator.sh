@@ -14,11 +14,14 @@ Usage: ./eks-accelerator.sh COMMAND [ARGS...]
 
 Commands:
   render     re-render rendered/ from values.yaml (helm template)
-  validate   check values.yaml and that rendered/ is up to date
+  validate   run every offline check: values, render, eksctl, kubeconform, cel, policy,
+             hygiene (pass --only/--skip NAME[,NAME] to choose)
   help       show this help
 
 Environment:
   EKS_ACCELERATOR_MODE   native or docker (default: native when eksgen and helm are on PATH)
+  EKSGEN_SCHEMAS         natively: the directory of eksctl and Karpenter schemas for validate
+                         (the toolchain image has its own)
 USAGE
 }
 
@@ -37,7 +40,7 @@ run_eksgen() {
       ;;
     docker)
       docker build --quiet --tag "${image}" "${repo_root}/toolchain" >/dev/null
-      docker run --rm --user "$(id -u):$(id -g)" \
+      docker run --rm --user "$(id -u):$(id -g)" --env GITHUB_ACTIONS \
         --volume "${repo_root}:/repo" --workdir /repo "${image}" "$@"
       ;;
     *)
