@@ -27,6 +27,12 @@ def reference() -> Path:
     return REFERENCE
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _schema_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Converted schemas go to a cache of the test session, never the user's ~/.cache."""
+    os.environ["EKSGEN_CACHE"] = str(tmp_path_factory.mktemp("eksgen-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach past the loopback interface."""

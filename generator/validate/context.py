@@ -87,7 +87,8 @@ class Document:
 
     def finding(self, path: list | tuple, message: str, **kwargs) -> Finding:
         where = dotted(path)
-        text = f"{self.kind}/{self.name} {where}: {message}" if where else f"{self.kind}/{self.name}: {message}"
+        subject = f"{self.kind}/{self.name}"
+        text = f"{subject} {where}: {message}" if where else f"{subject}: {message}"
         return Finding(self.file, self.line(path), text, **kwargs)
 
 
@@ -141,8 +142,8 @@ class Context:
     # ---- schema files --------------------------------------------------------------------
     @cached_property
     def schema_root(self) -> Path:
-        root = self.schemas or (Path(os.environ["EKSGEN_SCHEMAS"]) if os.environ.get("EKSGEN_SCHEMAS")
-                                else IMAGE_SCHEMAS)
+        from_env = os.environ.get("EKSGEN_SCHEMAS")
+        root = self.schemas or (Path(from_env) if from_env else IMAGE_SCHEMAS)
         if not root.is_dir():
             raise EksgenError(
                 f"schema directory {root} not found; pass --schemas DIR or set EKSGEN_SCHEMAS "
@@ -186,24 +187,23 @@ class Context:
 
 
 def _fetch_upstream_crds(version: str) -> Path:
-    """Karpenter's CRDs at the release tag, downloaded once into the user's cache."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "eksgen" / "karpenter"
-    target = cache / f"v{version}" / "crds"
-    if target.is_dir() and any(target.glob("*.yaml")):
-        return target
-    try:
-        with urllib.request.urlopen(_UPSTREAM_LIST.format(version=version), timeout=20) as response:
-            listing = json.load(response)
-        partial = target.with_name("crds.partial")
-        partial.mkdir(parents=True, exist_ok=True)
-        for entry in listing:
-            if entry["name"].endswith(".yaml"):
-                with urllib.request.urlopen(entry["download_url"], timeout=20) as response:
-                    (partial / entry["name"]).write_bytes(response.read())
-        partial.rename(target)
-    except OSError as exc:
-        raise EksgenError(f"cannot download Karpenter v{version} CRDs ({exc}); use --crds DIR offline") from None
-    return target
+    """Karpenter's CRDs at the release tag, downloaded once into the schema cache."""
+    from generator.validate.schemacache import cached_dir
+
+    def download(target: Path) -> None:
+        try:
+            with urllib.request.urlopen(_UPSTREAM_LIST.format(version=version), timeout=20) as response:
+                listing = json.load(response)
+            for entry in listing:
+                if entry["name"].endswith(".yaml"):
+                    with urllib.request.urlopen(entry["download_url"], timeout=20) as response:
+                        (target / entry["name"]).write_bytes(response.read())
+        except (OSError, ValueError, KeyError) as exc:
+            raise EksgenError(
+                f"cannot download Karpenter v{version} CRDs ({exc}); offline, use --crds DIR"
+            ) from None
+
+    return cached_dir(f"karpenter-upstream/v{version}", download)
 
 
 def dotted(path: list | tuple) -> str:

@@ -86,8 +86,9 @@ def _logging(config: Document, data: dict) -> list[Finding]:
                                      f"{kind!r} is not a control-plane log type ({', '.join(sorted(LOG_TYPES))})"))
     days = logging.get("logRetentionInDays")
     if days is not None and days not in RETENTION_DAYS:
+        allowed = ", ".join(map(str, sorted(RETENTION_DAYS)))
         findings.append(_finding(config, ["cloudWatch", "clusterLogging", "logRetentionInDays"],
-                                 f"{days} is not a CloudWatch retention period ({', '.join(map(str, sorted(RETENTION_DAYS)))})"))
+                                 f"{days} is not a CloudWatch retention period ({allowed})"))
     return findings
 
 

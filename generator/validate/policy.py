@@ -116,8 +116,9 @@ def karpenter_compatible(ctx: Context) -> Iterator[tuple[Document, list, str]]:
         k8s = str((config.data.get("metadata") or {}).get("version", ""))
         release = versions.KARPENTER.get(ctx.karpenter_version)
         if release is None:
+            pinned = ", ".join(versions.KARPENTER)
             yield config, ["metadata", "version"], (
-                f"karpenter.version {ctx.karpenter_version!r} is not a pinned release ({', '.join(versions.KARPENTER)})")
+                f"karpenter.version {ctx.karpenter_version!r} is not a pinned release ({pinned})")
         elif k8s and not release.supports(k8s):
             yield config, ["metadata", "version"], (
                 f"Karpenter {release.version} supports Kubernetes {release.min_kubernetes} to "
