@@ -130,8 +130,9 @@ def render(repo: Path, check: bool) -> None:
 @click.option("--crds", metavar="DIR|upstream",
               help="Where Karpenter's CRDs come from: a directory, or 'upstream' (the release tag on "
                    "GitHub; needs the network).  [default: <schemas>/karpenter]")
+@click.option("--jobs", type=click.IntRange(min=1), help="Checks run at once.  [default: all]")
 def validate(repo: Path, only: str, skip: str, output_format: str, schemas: Path | None,
-             crds: str | None) -> None:
+             crds: str | None, jobs: int | None) -> None:
     """Check a cluster repository offline.
 
     Checks, in order: values, render, eksctl, kubeconform, cel, policy, hygiene.
@@ -139,7 +140,7 @@ def validate(repo: Path, only: str, skip: str, output_format: str, schemas: Path
     from generator import validate as validate_module
 
     ctx = validate_module.Context(repo, schemas=schemas, crds=crds)
-    results = validate_module.run(ctx, _split(only), _split(skip))
+    results = validate_module.run(ctx, _split(only), _split(skip), jobs=jobs)
     if output_format == "json":
         click.echo(json.dumps({
             "passed": all(r.passed for r in results),

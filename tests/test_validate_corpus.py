@@ -25,6 +25,7 @@ class Case:
     message: str  # fragment of the finding's message
     rerender: bool = False  # the edit is to values.yaml and rendered/ is regenerated
     severity: str = "error"
+    line_of: str | None = None  # the finding points at the line starting with this (default: the edit)
 
 
 CASES = [
@@ -71,6 +72,31 @@ CASES = [
     Case("karpenter-too-old-for-kubernetes", "policy", "values.yaml", 'eksVersion: "1.31"', 'eksVersion: "1.33"',
          "[EKS006 karpenter-kubernetes-compatible] Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not 1.33",
          rerender=True),
+    Case("v1beta1-consolidation-policy", "kubeconform", "rendered/manifests/nodepool.yaml",
+         'consolidationPolicy: "WhenEmptyOrUnderutilized"', 'consolidationPolicy: "WhenUnderutilized"',
+         "spec.disruption.consolidationPolicy: value must be one of"),
+    Case("v1beta1-expire-after-in-disruption", "kubeconform", "rendered/manifests/nodepool.yaml",
+         '    consolidateAfter: "1m"', '    consolidateAfter: "1m"\n    expireAfter: "720h"',
+         "spec.disruption.expireAfter: additionalProperties 'expireAfter' not allowed", line_of="    expireAfter"),
+    Case("v1beta1-node-class-ref-api-version", "kubeconform", "rendered/manifests/nodepool.yaml",
+         "        group: karpenter.k8s.aws", "        apiVersion: karpenter.k8s.aws/v1beta1",
+         "nodeClassRef.apiVersion: additionalProperties 'apiVersion' not allowed"),
+    Case("v1beta1-instance-profile-on-nodepool", "kubeconform", "rendered/manifests/nodepool.yaml",
+         '      expireAfter: "720h"', '      expireAfter: "720h"\n      instanceProfile: "NodeProfile"',
+         "spec.template.spec.instanceProfile: additionalProperties 'instanceProfile' not allowed",
+         line_of="      instanceProfile"),
+    Case("role-and-instance-profile", "cel", "rendered/manifests/ec2nodeclass.yaml",
+         '  role: "KarpenterNodeRole-corpus"', '  role: "KarpenterNodeRole-corpus"\n  instanceProfile: "profile"',
+         "spec: must specify exactly one of ['role', 'instanceProfile']", line_of="spec:"),
+    Case("ami-alias-beside-another-term", "cel", "rendered/manifests/ec2nodeclass.yaml",
+         '    - alias: "al2023@v20261112"', '    - alias: "al2023@v20261112"\n    - id: "ami-0123456789abcdef0"',
+         "spec.amiSelectorTerms: 'alias' is mutually exclusive", line_of="  amiSelectorTerms:"),
+    Case("budget-schedule-without-duration", "cel", "rendered/manifests/nodepool.yaml",
+         '      - nodes: "10%"', '      - nodes: "10%"\n        schedule: "0 9 * * mon-fri"',
+         "spec.disruption.budgets: 'schedule' must be set with 'duration'", line_of="    budgets:"),
+    Case("unpinned-action", "hygiene", ".github/workflows/validate.yml",
+         "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout@v4",
+         "zizmor unpinned-uses: unpinned action reference"),
     Case("ami-alias-latest", "policy", "values.yaml", 'amiAlias: "al2023@v20261112"', 'amiAlias: "al2023@latest"',
          "[EKS007 ami-alias-latest]", rerender=True, severity="warning"),
 ]
@@ -100,10 +126,12 @@ def _broken(pristine: dict[str, Path], case: Case, tmp_path: Path) -> Path:
 
 def _line_of(repo: Path, case: Case) -> int | None:
     """The line the edit landed on (for edits that leave a line behind)."""
+    lines = (repo / case.file).read_text().splitlines()
+    if case.line_of:
+        return next(i + 1 for i, line in enumerate(lines) if line.startswith(case.line_of))
     if not case.new.strip() or case.rerender or case.check == "render":
         return None
     first = case.new.strip().splitlines()[0].strip()
-    lines = (repo / case.file).read_text().splitlines()
     return next(i + 1 for i, line in enumerate(lines) if first in line)
 
 
@@ -129,3 +157,25 @@ def test_known_bad_is_rejected_by_the_right_check(pristine, case, tmp_path, refe
         assert finding.line == expected_line, f"{case.id}: {finding}"
     else:
         assert finding.line is not None or case.check == "render"
+
+
+VARIANTS = {
+    "1.31-karpenter-1.0.9": {"k8s-version": "1.31", "karpenter-version": "1.0.9"},
+    "1.31-karpenter-1.14.1": {"k8s-version": "1.31"},
+    "1.32": {"k8s-version": "1.32"},
+    "1.33-arm64-on-demand": {"k8s-version": "1.33", "architectures": ["arm64"], "capacity-types": ["on-demand"],
+                             "instance-type": "m7g.large"},
+    "both-architectures-with-account": {"architectures": ["amd64", "arm64"], "aws-account-id": "000000000000"},
+    "small-vpc-us-west-1-tags": {"region": "us-west-1", "vpc-cidr": "192.168.0.0/21",
+                                 "tags": {"yes": "on", "note": "a: b # c\nnext", "team": "0123"},
+                                 "codeowners": ["@acme/platform"], "github-repo": "acme/x"},
+}
+
+
+@pytest.mark.parametrize("answers", list(VARIANTS.values()), ids=list(VARIANTS))
+def test_every_variant_eksgen_new_makes_passes_every_check(answers, tmp_path, reference):
+    repo = generate(Answers.from_raw("variant", answers), tmp_path)
+    results = run(Context(repo, schemas=reference))
+    assert [r.name for r in results] == ["values", "render", "eksctl", "kubeconform", "cel", "policy", "hygiene"]
+    problems = {r.name: [f.message for f in r.findings] for r in results if r.findings}
+    assert problems == {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,20 +53,35 @@ def select(only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[str]:
     return [n for n in CHECKS if (not only or n in only) and n not in skip]
 
 
-def run(ctx: Context, only: Iterable[str] = (), skip: Iterable[str] = ()) -> list[CheckResult]:
-    results = []
-    for name in select(only, skip):
-        started = time.perf_counter()
+def run(ctx: Context, only: Iterable[str] = (), skip: Iterable[str] = (), jobs: int | None = None) -> list[CheckResult]:
+    """Run the selected checks concurrently (most of their time is spent waiting on helm,
+    kubeconform and the linters); results come back in check order."""
+    names = select(only, skip)
+    _warm(ctx)
+    with ThreadPoolExecutor(max_workers=jobs or max(1, len(names))) as pool:
+        return list(pool.map(lambda name: _run_one(ctx, name), names))
+
+
+def _run_one(ctx: Context, name: str) -> CheckResult:
+    started = time.perf_counter()
+    result = CheckResult(name)
+    try:
         module = importlib.import_module(f"generator.validate.{CHECKS[name]}")
-        result = CheckResult(name)
+        result.findings = module.run(ctx)
+    except EksgenError as exc:
+        result.findings = [Finding(".", None, exc.format_message())]
+    result.notes = list(ctx.notes.get(name, []))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _warm(ctx: Context) -> None:
+    """Parse the shared files once, before the checks race for them."""
+    for attribute in ("values", "documents"):
         try:
-            result.findings = module.run(ctx)
-            result.notes = list(ctx.notes.pop(name, []))
-        except EksgenError as exc:
-            result.findings = [Finding(".", None, exc.format_message())]
-        result.seconds = time.perf_counter() - started
-        results.append(result)
-    return results
+            getattr(ctx, attribute)
+        except EksgenError:
+            pass  # each check that needs it reports the error itself
 
 
 def run_repo(repo: Path, **kwargs) -> list[CheckResult]:

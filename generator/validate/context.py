@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -28,6 +29,7 @@ from generator import versions
 from generator.errors import EksgenError
 from generator.render import RENDERED, VALUES, load_values
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 IMAGE_SCHEMAS = Path("/usr/share/eksgen/schemas")
 UPSTREAM = "upstream"
 _UPSTREAM_LIST = (
@@ -174,11 +176,10 @@ class Context:
 
     @cached_property
     def karpenter_crds(self) -> list[dict]:
-        """The repo's Karpenter CRDs, parsed."""
-        loader = YAML(typ="safe")
+        """The repo's Karpenter CRDs, parsed (with libyaml: they are large, and need no line numbers)."""
         crds = []
         for path in sorted(self.karpenter_crd_dir().glob("*.yaml")):
-            crd = loader.load(path.read_text(encoding="utf-8"))
+            crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
             if isinstance(crd, dict) and crd.get("kind") == "CustomResourceDefinition":
                 crds.append(crd)
         if not crds:
