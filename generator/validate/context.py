@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -100,6 +101,10 @@ class Context:
     schemas: Path | None = None  # root of local schema files; None: $EKSGEN_SCHEMAS or the image's
     crds: str | None = None  # a directory of CRD files, or "upstream"; None: <schemas>/karpenter
     notes: dict[str, list[str]] = field(default_factory=dict)  # per check: what was checked
+    # Checks run in threads: the lock makes the CRDs resolve, download and parse once.
+    _crd_dirs: dict[str, Path] = field(default_factory=dict, repr=False)
+    _crds: list[dict] | None = field(default=None, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def note(self, check: str, text: str) -> None:
         self.notes.setdefault(check, []).append(text)
@@ -163,6 +168,12 @@ class Context:
     def karpenter_crd_dir(self, version: str | None = None) -> Path:
         """The directory of the CRD files of a Karpenter release (default: the repo's)."""
         version = version or self.karpenter_version
+        with self._lock:
+            if version not in self._crd_dirs:
+                self._crd_dirs[version] = self._find_crd_dir(version)
+            return self._crd_dirs[version]
+
+    def _find_crd_dir(self, version: str) -> Path:
         if self.crds == UPSTREAM:
             return _fetch_upstream_crds(version)
         if self.crds:
@@ -174,9 +185,15 @@ class Context:
                 return candidate
         raise EksgenError(f"Karpenter v{version} CRDs not found at {candidates[0]}")
 
-    @cached_property
+    @property
     def karpenter_crds(self) -> list[dict]:
-        """The repo's Karpenter CRDs, parsed (with libyaml: they are large, and need no line numbers)."""
+        """The repo's Karpenter CRDs, parsed once (with libyaml: large, and no line numbers needed)."""
+        with self._lock:
+            if self._crds is None:
+                self._crds = self._load_crds()
+            return self._crds
+
+    def _load_crds(self) -> list[dict]:
         crds = []
         for path in sorted(self.karpenter_crd_dir().glob("*.yaml")):
             crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
@@ -193,7 +210,8 @@ def _fetch_upstream_crds(version: str) -> Path:
 
     def download(target: Path) -> None:
         try:
-            with urllib.request.urlopen(_UPSTREAM_LIST.format(version=version), timeout=20) as response:
+            listing_url = os.environ.get("EKSGEN_CRDS_UPSTREAM_URL", _UPSTREAM_LIST)  # a mirror, or tests
+            with urllib.request.urlopen(listing_url.format(version=version), timeout=20) as response:
                 listing = json.load(response)
             for entry in listing:
                 if entry["name"].endswith(".yaml"):
