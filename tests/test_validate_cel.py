@@ -193,7 +193,7 @@ def _with_extra_rules(repo: Path, reference: Path, rules: list[dict]) -> Context
     for version in pools["spec"]["versions"]:
         spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
         spec["x-kubernetes-validations"] = [*spec.get("x-kubernetes-validations", []), *rules]
-    ctx.__dict__["karpenter_crds"] = crds  # cached_property: stands in for the files
+    ctx._crds = crds  # stands in for the parsed CRD files
     return ctx
 
 
