@@ -167,6 +167,21 @@ def _print_results(results: list, github: bool) -> None:
                 click.echo(f"::{f.severity} file={f.file}{line}::{message}")
 
 
+@cli.command("set")
+@click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+def set_command(assignments: tuple[str, ...], repo: Path) -> None:
+    """Edit values.yaml (comments and layout kept), check it, and re-render rendered/.
+
+    VALUE is read as YAML: a scalar or a flow collection, e.g. capacityTypes='[on-demand]'.
+    """
+    from generator import values_edit
+
+    changed = values_edit.set_values(repo, list(assignments))
+    click.echo(f"set {', '.join(changed)}; rendered/ is up to date")
+
+
 def _split(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
 

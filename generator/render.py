@@ -35,9 +35,15 @@ class Drift:
 def load_values(repo: Path) -> dict:
     path = repo / VALUES
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EksgenError(f"{path}: not found; is {repo} a cluster repository?") from None
+    return _parse_values(text, path)
+
+
+def _parse_values(text: str, path: Path) -> dict:
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise EksgenError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -45,11 +51,20 @@ def load_values(repo: Path) -> dict:
     return data
 
 
-def render(repo: Path) -> dict[str, str]:
-    """The files rendered/ should hold, keyed by path relative to the repository."""
-    values = load_values(repo)
+def render(repo: Path, values_text: str | None = None) -> dict[str, str]:
+    """The files rendered/ should hold, keyed by path relative to the repository; from
+    values.yaml, or from `values_text` (an edit not yet written)."""
+    if values_text is None:
+        return _helm_template(repo, VALUES, load_values(repo))
+    with tempfile.TemporaryDirectory(prefix="eksgen-values-") as tmp:
+        path = Path(tmp) / "values.yaml"
+        path.write_text(values_text, encoding="utf-8")
+        return _helm_template(repo, path, _parse_values(values_text, path))
+
+
+def _helm_template(repo: Path, values_file: Path, values: dict) -> dict[str, str]:
     kube_version = str(values.get("eksVersion", ""))
-    args = [tools.helm(), "template", RELEASE, str(CHART), "--values", str(VALUES)]
+    args = [tools.helm(), "template", RELEASE, str(CHART), "--values", str(values_file)]
     if re.fullmatch(r"\d+\.\d+", kube_version):
         args += ["--kube-version", f"v{kube_version}.0"]
     output = tools.run(args, cwd=repo).stdout

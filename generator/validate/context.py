@@ -76,16 +76,18 @@ class Document:
 
     def line(self, path: list | tuple = ()) -> int | None:
         """1-based line of the node at `path` (or its nearest ancestor that exists)."""
-        node, line = self.node, self.node.lc.line + 1
+        node, line = self.node, (self.node.lc.line or 0) + 1
         for part in path:
-            if isinstance(node, CommentedMap) and part in node:
-                line = node.lc.key(part)[0] + 1
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
-                node = node[part]
-            else:
+            try:
+                if isinstance(node, CommentedMap) and part in node:
+                    line = node.lc.key(part)[0] + 1
+                elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+                    line = node.lc.item(part)[0] + 1
+                else:
+                    break
+            except (KeyError, IndexError, TypeError):  # added in memory (eksgen set): no line yet
                 break
+            node = node[part]
         return line
 
     def finding(self, path: list | tuple, message: str, **kwargs) -> Finding:

@@ -34,6 +34,18 @@ def run(ctx: Context) -> list[Finding]:
     return findings
 
 
+def schema_errors(node: object, schema: dict) -> list[tuple[str, str]]:
+    """(dotted path, message) for every way `node` breaks the values schema."""
+    document = Document(str(VALUES), 0, node)
+    validator = jsonschema.Draft7Validator(schema)
+    out = []
+    for error in sorted(validator.iter_errors(plain(node)), key=lambda e: list(e.absolute_path)):
+        for finding in _describe(document, error):
+            path, _, message = finding.message.partition(": ")
+            out.append((path, message))
+    return out
+
+
 def _describe(document: Document, error: jsonschema.ValidationError) -> list[Finding]:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):

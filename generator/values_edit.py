@@ -1,0 +1,187 @@
+"""`eksgen set KEY=VALUE…`: edit values.yaml in place, keeping its comments, key order and layout.
+
+Each edit is checked against the chart's values.schema.json and rendered with helm before
+anything is written; then values.yaml and rendered/ are replaced together. A bad key or value
+leaves both byte for byte as they were.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from generator import render
+from generator.errors import AnswerError, EksgenError
+from generator.validate.context import dotted
+from generator.validate.schema import SCHEMA, schema_errors
+
+_SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    text: str  # as typed, for messages
+    path: tuple[str | int, ...]
+    raw: str  # the value as typed
+
+
+def parse_assignment(text: str) -> Assignment:
+    key, sep, raw = text.partition("=")
+    path: list[str | int] = []
+    for segment in key.split("."):
+        match = _SEGMENT.fullmatch(segment)
+        if not sep or not match:
+            raise AnswerError(
+                "KEY", key or text,
+                "must be KEY=VALUE with a dotted key such as karpenter.nodePool.limits.cpu or addons[0].version",
+            )
+        path.append(match.group(1))
+        path.extend(int(i) for i in re.findall(r"\[(\d+)\]", match.group(2)))
+    return Assignment(text, tuple(path), raw)
+
+
+def set_values(repo: Path, assignments: list[str]) -> list[str]:
+    """Apply the assignments; return the changed keys. Raises before writing anything."""
+    values_path = repo / render.VALUES
+    yaml = _round_trip()
+    original = values_path.read_text(encoding="utf-8")
+    try:
+        document = yaml.load(original)
+    except YAMLError as exc:
+        raise EksgenError(f"{values_path}: not valid YAML: {exc}") from None
+    schema = json.loads((repo / SCHEMA).read_text(encoding="utf-8"))
+    changed = []
+    for text in assignments:
+        assignment = parse_assignment(text)
+        value = _typed(assignment, _schema_at(schema, assignment.path))
+        _assign(document, assignment, value)
+        changed.append(dotted(list(assignment.path)))
+    errors = schema_errors(document, schema)
+    if errors:
+        raise AnswerError("KEY=VALUE", " ".join(assignments), "; ".join(f"{path}: {msg}" for path, msg in errors))
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    updated = buffer.getvalue()
+    files = render.render(repo, values_text=updated)  # helm must accept it too
+    _write_atomically(values_path, updated)
+    render.write(repo, files)
+    return changed
+
+
+def _round_trip() -> YAML:
+    """A round-trip YAML that writes values.yaml back in the layout eksgen generates."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _schema_at(schema: dict, path: tuple[str | int, ...]) -> dict:
+    node = schema
+    for part in path:
+        node = _resolve(schema, node)
+        if isinstance(part, int):
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part) or (
+                node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {})
+    return _resolve(schema, node)
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    ref = node.get("$ref", "")
+    if ref.startswith("#/definitions/"):
+        return schema["definitions"][ref.removeprefix("#/definitions/")]
+    return node
+
+
+def _typed(assignment: Assignment, schema: dict) -> object:
+    """The value as YAML reads it, but kept as typed where the schema wants a string
+    (so limits.cpu=2000 and eksVersion=1.32 stay the strings "2000" and "1.32")."""
+    try:
+        value = YAML(typ="safe", pure=True).load(assignment.raw) if assignment.raw.strip() else ""
+    except YAMLError as exc:
+        raise AnswerError(".".join(map(str, assignment.path)), assignment.raw, f"not a YAML value: {exc}") from None
+    if schema.get("type") == "string" and not isinstance(value, str) and not isinstance(value, (list, dict)):
+        return assignment.raw
+    return value
+
+
+def _styled(value: object) -> object:
+    """Strings double-quoted (YAML 1.1 readers must not see `yes` as a boolean), collections
+    in flow style as the generator writes them."""
+    if isinstance(value, str):
+        return DoubleQuotedScalarString(value)
+    if isinstance(value, list):
+        seq = CommentedSeq(_styled(v) for v in value)
+        seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, dict):
+        mapping = CommentedMap((DoubleQuotedScalarString(str(k)), _styled(v)) for k, v in value.items())
+        mapping.fa.set_flow_style()
+        return mapping
+    return value
+
+
+def _assign(document: object, assignment: Assignment, value: object) -> None:
+    node = document
+    where = ""
+    for part in assignment.path[:-1]:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
+        if isinstance(part, int):
+            if not isinstance(node, list) or part >= len(node):
+                raise AnswerError("KEY", where, "no such list item in values.yaml")
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise AnswerError("KEY", where, "is not a mapping in values.yaml")
+            if part not in node:
+                _put(node, part, CommentedMap())
+            node = node[part]
+    last = assignment.path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or last > len(node):
+            raise AnswerError("KEY", ".".join(map(str, assignment.path)), "no such list item in values.yaml")
+        if last == len(node):
+            node.append(_styled(value))
+        else:
+            node[last] = _styled(value)
+    else:
+        if not isinstance(node, dict):
+            raise AnswerError("KEY", ".".join(map(str, assignment.path)), "its parent is not a mapping")
+        _put(node, last, _styled(value))
+
+
+def _put(mapping: CommentedMap, key: str, value: object) -> None:
+    """Set a key; a new last key takes over the comment or blank line that followed the old
+    last key, so it lands inside its block rather than after the gap."""
+    if key in mapping or not mapping:
+        mapping[key] = value
+        return
+    last = list(mapping)[-1]
+    trailing = mapping.ca.items.pop(last, None)
+    mapping[key] = value
+    if trailing is not None:
+        mapping.ca.items[key] = trailing
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
