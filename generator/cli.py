@@ -182,6 +182,31 @@ def set_command(assignments: tuple[str, ...], repo: Path) -> None:
     click.echo(f"set {', '.join(changed)}; rendered/ is up to date")
 
 
+@cli.command()
+@click.option("--base", required=True, metavar="REF", help="The git ref the cluster is at (e.g. origin/main).")
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+@click.option("--schemas", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Local schema root, to tell whether a Karpenter upgrade changes its CRDs.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the plan to this file instead of standard output.")
+def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output: Path | None) -> None:
+    """Explain what merging the working tree onto REF does to the cluster, in order."""
+    from generator import plan as plan_module
+    from generator.plan import markdown
+
+    result = plan_module.build(repo, base, schemas)
+    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n" if output_format == "json" \
+        else markdown.render(result)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(result.summary)
+    else:
+        click.echo(text, nl=False)
+
+
 def _split(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
 

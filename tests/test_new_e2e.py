@@ -215,14 +215,19 @@ def test_workflow_pins_actions_by_sha_with_least_privilege(generated):
     _, repo = generated
     workflow = load_yaml(repo / ".github/workflows/validate.yml")
     assert workflow["permissions"] == {}
-    for job in workflow["jobs"].values():
-        assert job["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert jobs["validate"]["permissions"] == jobs["plan"]["permissions"] == {"contents": "read"}
+    assert jobs["comment"]["permissions"] == {"pull-requests": "write"}, "only the comment job may write"
+    assert not any("run" in step for step in jobs["comment"]["steps"]), "the writing job runs no repo code"
+    assert "github.repository" in jobs["comment"]["if"], "no comment job on forks' pull requests"
+    assert set(workflow["on"]) == {"pull_request"}, "never pull_request_target"
+    for job in jobs.values():
         for step in job["steps"]:
             if "uses" in step:
                 ref = step["uses"].split("@", 1)[1]
                 assert len(ref) == 40 and all(c in "0123456789abcdef" for c in ref), step["uses"]
     text = (repo / ".github/workflows/validate.yml").read_text()
-    assert "./eks-accelerator.sh validate" in text
+    assert "./eks-accelerator.sh validate" in text and "./eks-accelerator.sh plan --base" in text
 
 
 def test_toolchain_pins_versions_and_checks_every_download(generated):

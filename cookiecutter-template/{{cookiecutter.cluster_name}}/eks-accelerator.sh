@@ -16,6 +16,8 @@ Commands:
   render     re-render rendered/ from values.yaml (helm template)
   validate   run every offline check: values, render, eksctl, kubeconform, cel, policy,
              hygiene (pass --only/--skip NAME[,NAME] to choose)
+  plan       explain what merging this branch does to the cluster:
+             plan --base REF [--format markdown|json] [--output FILE]
   help       show this help
 
 Environment:
@@ -40,7 +42,9 @@ run_eksgen() {
       ;;
     docker)
       docker build --quiet --tag "${image}" "${repo_root}/toolchain" >/dev/null
+      # git in the container reads the mounted repository, owned by another uid.
       docker run --rm --user "$(id -u):$(id -g)" --env GITHUB_ACTIONS \
+        --env GIT_CONFIG_COUNT=1 --env GIT_CONFIG_KEY_0=safe.directory --env GIT_CONFIG_VALUE_0=/repo \
         --volume "${repo_root}:/repo" --workdir /repo "${image}" "$@"
       ;;
     *)
@@ -56,6 +60,7 @@ main() {
   case "${command}" in
     render) run_eksgen render --repo . "$@" ;;
     validate) run_eksgen validate . "$@" ;;
+    plan) run_eksgen plan --repo . "$@" ;;
     help | -h | --help) usage ;;
     *)
       if [[ -n "${command}" ]]; then echo "unknown command: ${command}" >&2; fi

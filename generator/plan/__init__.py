@@ -1,0 +1,80 @@
+"""`eksgen plan`: what merging the working tree onto a base ref will do to the cluster.
+
+The plan compares the rendered state at the base with the working tree and says, in order,
+every command the deploy will run, what cannot be applied and why, and what Karpenter will
+replace. The JSON form is what the deploy executes, so the plan a reviewer approves is the
+change that happens.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+
+from generator.plan import cluster, karpenter, state
+from generator.plan.model import PHASES, Action, FileDiff, Plan
+
+
+def build(repo: Path, base_ref: str, schemas: Path | None = None) -> Plan:
+    base = state.from_git(repo, base_ref)
+    head = state.from_worktree(repo)
+    name = str(head.values.get("clusterName") or base.values.get("clusterName") or "")
+    actions, blockers = cluster.changes(base.cluster, head.cluster)
+    actions += _karpenter_actions(base, head, name)
+    actions += _manifest_actions(base, head)
+    actions.sort(key=lambda a: PHASES.index(a.phase))  # stable: keeps the order within a phase
+    root = schemas or (Path(os.environ["EKSGEN_SCHEMAS"]) if os.environ.get("EKSGEN_SCHEMAS") else None)
+    return Plan(base=base_ref, head="working tree", cluster=name, files=_file_diffs(base, head),
+                actions=actions, blockers=blockers, karpenter=karpenter.impact(base, head, root))
+
+
+def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[Action]:
+    actions = []
+    stack = "rendered/cloudformation/karpenter.yaml"
+    if stack in head.files and base.files.get(stack) != head.files[stack]:
+        actions.append(Action("karpenter-prerequisites", "deploy Karpenter's IAM roles, policies and queue",
+                              ["aws", "cloudformation", "deploy", "--stack-name", f"Karpenter-{name}",
+                               "--template-file", stack, "--capabilities", "CAPABILITY_NAMED_IAM",
+                               "--parameter-overrides", f"ClusterName={name}"]))
+    before = str((base.values.get("karpenter") or {}).get("version", ""))
+    after = str((head.values.get("karpenter") or {}).get("version", ""))
+    if after and before != after:
+        region = str(head.values.get("awsRegion", ""))
+        actions.append(Action(
+            "karpenter-controller", f"install Karpenter {after}" if not before else f"upgrade Karpenter {before} -> {after}",
+            ["helm", "upgrade", "--install", "karpenter", "oci://public.ecr.aws/karpenter/karpenter",
+             "--version", after, "--namespace", "kube-system", "--set", f"settings.clusterName={name}",
+             "--set", f"settings.interruptionQueue={name}", "--wait"],
+            detail=f"in {region}; the chart brings the release's CRDs"))
+    return actions
+
+
+def _manifest_actions(base: state.State, head: state.State) -> list[Action]:
+    actions = []
+    for path in sorted(p for p in head.files if p.startswith("rendered/manifests/")):
+        if base.files.get(path) != head.files[path]:
+            actions.append(Action("manifests", f"apply {path}",
+                                  ["kubectl", "apply", "--server-side", "--field-manager=eksgen", "-f", path]))
+    for (kind, name), _ in sorted(base.documents.items()):
+        if kind != "ClusterConfig" and (kind, name) not in head.documents:
+            actions.append(Action("manifests", f"delete {kind}/{name}",
+                                  ["kubectl", "delete", kind.lower(), name, "--ignore-not-found"],
+                                  disruptive=kind in ("NodePool", "EC2NodeClass")))
+    return actions
+
+
+def _file_diffs(base: state.State, head: state.State) -> list[FileDiff]:
+    diffs = []
+    for path in sorted(set(base.files) | set(head.files)):
+        before, after = base.files.get(path), head.files.get(path)
+        if before == after:
+            continue
+        lines = list(difflib.unified_diff((before or "").splitlines(keepends=True),
+                                          (after or "").splitlines(keepends=True),
+                                          fromfile=f"a/{path}", tofile=f"b/{path}"))
+        status = "added" if before is None else "removed" if after is None else "modified"
+        diffs.append(FileDiff(path, status, "".join(lines),
+                              added=sum(1 for x in lines if x.startswith("+") and not x.startswith("+++")),
+                              removed=sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))))
+    return diffs

@@ -1,0 +1,73 @@
+"""The rendered state of a cluster repository at a git ref or in the working tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from generator import tools
+from generator.errors import EksgenError
+from generator.render import RENDERED, VALUES
+
+CLUSTER_CONFIG = "rendered/eksctl/cluster.yaml"
+
+
+@dataclass
+class State:
+    label: str  # "main", "working tree", ...
+    files: dict[str, str]  # rendered/ files by path
+    values: dict
+    documents: dict[tuple[str, str], dict] = field(default_factory=dict)  # (kind, name) -> object
+
+    @property
+    def cluster(self) -> dict:
+        return self.documents.get(("ClusterConfig", _cluster_name(self)), {}) or next(
+            (d for (kind, _), d in self.documents.items() if kind == "ClusterConfig"), {})
+
+    def of_kind(self, kind: str) -> dict[str, dict]:
+        return {name: doc for (k, name), doc in self.documents.items() if k == kind}
+
+
+def _cluster_name(state: State) -> str:
+    return str(state.values.get("clusterName", ""))
+
+
+def from_worktree(repo: Path) -> State:
+    root = repo / RENDERED
+    files = {str(p.relative_to(repo)): p.read_text(encoding="utf-8")
+             for p in sorted(root.rglob("*")) if p.is_file()} if root.is_dir() else {}
+    values_text = (repo / VALUES).read_text(encoding="utf-8") if (repo / VALUES).is_file() else "{}"
+    return _state("working tree", files, values_text)
+
+
+def from_git(repo: Path, ref: str) -> State:
+    git = tools.git()
+    if not tools.succeeds([git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo):
+        raise EksgenError(f"--base {ref!r}: not a commit in {repo}")
+    listing = tools.run([git, "ls-tree", "-r", "--name-only", ref, "--", str(RENDERED)], cwd=repo).stdout
+    files = {path: _show(git, repo, ref, path) for path in listing.splitlines() if path}
+    values_text = _show(git, repo, ref, str(VALUES)) if tools.succeeds(
+        [git, "cat-file", "-e", f"{ref}:{VALUES}"], cwd=repo) else "{}"
+    return _state(ref, files, values_text)
+
+
+def _show(git: str, repo: Path, ref: str, path: str) -> str:
+    return tools.run([git, "show", f"{ref}:{path}"], cwd=repo).stdout
+
+
+def _state(label: str, files: dict[str, str], values_text: str) -> State:
+    loader = YAML(typ="safe", pure=True)
+    try:
+        values = loader.load(values_text) or {}
+        documents = {}
+        for path, text in files.items():
+            for doc in loader.load_all(text):
+                if isinstance(doc, dict) and doc.get("kind"):
+                    name = str((doc.get("metadata") or {}).get("name", ""))
+                    documents[(str(doc["kind"]), name)] = doc
+    except YAMLError as exc:
+        raise EksgenError(f"{label}: rendered/ or values.yaml is not valid YAML: {exc}") from None
+    return State(label, files, values if isinstance(values, dict) else {}, documents)
