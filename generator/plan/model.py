@@ -97,14 +97,17 @@ class Plan:
         if self.kind == "blocked":
             fields = ", ".join(b.field for b in self.blockers)
             return f"blocked: {fields} cannot be applied to the running cluster (see Blocking)"
-        parts = [f"{len(self.actions)} action{'s' if len(self.actions) != 1 else ''}"]
+        count = f"{len(self.actions)} action{'s' if len(self.actions) != 1 else ''}"
+        if self.kind == "in-place":
+            return f"in place: {count}; no node is replaced"
+        parts = [count]
         disruptive = [a.title for a in self.actions if a.disruptive]
         if disruptive:
-            parts.append("disruptive: " + "; ".join(disruptive))
+            parts.append("disrupts: " + "; ".join(disruptive))
         if self.karpenter.replaces_nodes:
-            parts.append("Karpenter replaces nodes (" + ", ".join(
-                f"{i.object}: {i.change}" for i in self.karpenter.impacts if i.effect in ("drift", "removed")) + ")")
-        return f"{self.kind}: " + "; ".join(parts)
+            parts.append("Karpenter replaces nodes: " + "; ".join(
+                f"{i.object} ({i.change})" for i in self.karpenter.impacts if i.effect in ("drift", "removed")))
+        return "disruptive: " + "; ".join(parts)
 
     def to_json(self) -> dict:
         return {

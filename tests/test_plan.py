@@ -1,0 +1,161 @@
+"""`eksgen plan` scenarios on real git repositories, each kept as a golden markdown file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator import plan as plan_module
+from generator.answers import Answers
+from generator.plan import markdown
+from generator.scaffold import generate
+from generator.values_edit import set_values
+
+GOLDEN = Path(__file__).parent / "golden" / "plan"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("plans")
+    return {
+        "default": generate(Answers.from_raw("plan-demo", {"aws-account-id": "111122223333"}), base / "a"),
+        "karpenter-1.0.9": generate(Answers.from_raw("plan-demo", {"karpenter-version": "1.0.9"}), base / "b"),
+    }
+
+
+def _scenario(pristine: dict[str, Path], tmp_path: Path, edits: list[str], source: str = "default",
+              rename_group: str | None = None) -> Path:
+    repo = tmp_path / "plan-demo"
+    shutil.copytree(pristine[source], repo)
+    if rename_group:  # a node group added and one removed: the only group gets a new name
+        edits = [*edits, f"managedNodeGroup.name={rename_group}"]
+    if edits:
+        set_values(repo, edits)
+    return repo
+
+
+def _plan(repo: Path, reference: Path):
+    return plan_module.build(repo, "main", schemas=reference)
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.md"
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"plan markdown changed; UPDATE_GOLDEN=1 to accept ({path})"
+
+
+def _phases(plan) -> list[tuple[str, str]]:
+    return [(a.phase, a.title) for a in plan.actions]
+
+
+def test_no_change_is_a_no_op(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, []), reference)
+    assert plan.kind == "no-op" and plan.actions == [] and plan.files == []
+    _golden("no-change", markdown.render(plan))
+
+
+def test_nodepool_limit_change_applies_in_place(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.limits.cpu=2000"]), reference)
+    assert plan.kind == "in-place"
+    assert _phases(plan) == [("manifests", "apply rendered/manifests/nodepool.yaml")]
+    assert [(i.change, i.effect) for i in plan.karpenter.impacts] == [("spec.limits.cpu", "in-place")]
+    assert plan.karpenter.budgets == []
+    _golden("nodepool-limit", markdown.render(plan))
+
+
+def test_instance_families_change_drifts_nodes(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.instanceCategories=[c, m]"]), reference)
+    assert plan.kind == "disruptive"
+    assert [(i.object, i.change, i.effect) for i in plan.karpenter.impacts] == [
+        ("NodePool/default", "requirements", "drift")]
+    assert plan.karpenter.budgets == [{"nodePool": "default", "budgets": [{"nodes": "10%"}]}]
+    _golden("instance-families", markdown.render(plan))
+
+
+def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.32"]), reference)
+    assert plan.kind == "disruptive" and plan.blockers == []
+    assert _phases(plan) == [
+        ("control-plane", "upgrade the control plane from 1.31 to 1.32"),
+        ("addons", "update the add-ons to their defaults for Kubernetes 1.32"),
+        ("node-groups", "upgrade node group system to Kubernetes 1.32"),
+    ]
+    assert plan.actions[0].command == ["eksctl", "upgrade", "cluster", "--config-file",
+                                       "rendered/eksctl/cluster.yaml", "--approve"]
+    assert ("EC2NodeClass/default", "drift") in [(i.object, i.effect) for i in plan.karpenter.impacts]
+    _golden("kubernetes-1.31-to-1.32", markdown.render(plan))
+
+
+def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.33"]), reference)
+    assert plan.kind == "blocked"
+    (blocker,) = plan.blockers
+    assert (blocker.field, blocker.before, blocker.after) == ("metadata.version", "1.31", "1.33")
+    assert "one minor version at a time" in blocker.reason and "eksVersion=1.32" in blocker.manual
+    _golden("kubernetes-1.31-to-1.33", markdown.render(plan))
+
+
+def test_node_group_added_and_removed(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, [], rename_group="workers"), reference)
+    assert plan.kind == "disruptive"
+    assert _phases(plan) == [("node-groups", "create node group workers"),
+                             ("node-group-removals", "drain and delete node group system")]
+    assert plan.actions[0].command[-2:] == ["--include", "workers"]
+    assert "--drain=true" in plan.actions[1].command
+    _golden("node-group-added-and-removed", markdown.render(plan))
+
+
+def test_vpc_cidr_change_is_blocked(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["vpc.cidr=10.20.0.0/16"]), reference)
+    assert plan.kind == "blocked"
+    assert [b.field for b in plan.blockers] == ["vpc.cidr"]
+    assert plan.blockers[0].before == "10.10.0.0/16" and plan.blockers[0].after == "10.20.0.0/16"
+    _golden("vpc-cidr", markdown.render(plan))
+
+
+def test_karpenter_version_bump(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.version=1.14.1"], source="karpenter-1.0.9"), reference)
+    titles = _phases(plan)
+    assert ("karpenter-controller", "upgrade Karpenter 1.0.9 -> 1.14.1") in titles
+    assert plan.karpenter.version["from"] == "1.0.9" and plan.karpenter.version["to"] == "1.14.1"
+    assert plan.karpenter.version["crds"].startswith("CRDs change: ")
+    assert "karpenter.sh_nodeoverlays.yaml added" in plan.karpenter.version["crds"]
+    _golden("karpenter-1.0.9-to-1.14.1", markdown.render(plan))
+
+
+def test_json_carries_the_same_content(pristine, tmp_path, reference, cli_invoke):
+    repo = _scenario(pristine, tmp_path, ["eksVersion=1.32"])
+    result = cli_invoke("plan", "--base", "main", "--repo", repo, "--format", "json", "--schemas", reference)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["summary"]["kind"] == "disruptive"
+    assert [a["order"] for a in data["actions"]] == [1, 2, 3]
+    assert data["actions"][0]["command"][:3] == ["eksctl", "upgrade", "cluster"]
+    assert {f["path"] for f in data["files"]} == {"rendered/eksctl/cluster.yaml"}
+    assert data["karpenter"]["replacesNodes"] is True
+
+
+def test_plan_against_a_committed_base_branch(pristine, tmp_path, reference, cli_invoke):
+    repo = _scenario(pristine, tmp_path, [])
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "checkout", "-q", "-b", "bigger"], check=True)
+    set_values(repo, ["managedNodeGroup.maxSize=5", "managedNodeGroup.desiredCapacity=3"])
+    subprocess.run([*git, "commit", "-qam", "bigger"], check=True)
+    result = cli_invoke("plan", "--base", "main", "--repo", repo, "--output", tmp_path / "plan.md")
+    assert result.exit_code == 0 and result.output.startswith("in place: 1 action")
+    text = (tmp_path / "plan.md").read_text()
+    assert text.startswith(markdown.MARKER)
+    assert "eksctl scale nodegroup --cluster plan-demo --region us-west-2 --name system --nodes 3" in text
+
+
+def test_unknown_base_ref_is_a_clear_error(pristine, tmp_path, cli_invoke):
+    repo = _scenario(pristine, tmp_path, [])
+    result = cli_invoke("plan", "--base", "no-such-branch", "--repo", repo)
+    assert result.exit_code == 1 and "--base 'no-such-branch': not a commit" in result.output
