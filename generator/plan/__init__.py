@@ -16,17 +16,19 @@ from generator.plan import cluster, karpenter, state
 from generator.plan.model import PHASES, Action, FileDiff, Plan
 
 
-def build(repo: Path, base_ref: str, schemas: Path | None = None) -> Plan:
-    base = state.from_git(repo, base_ref)
-    head = state.from_worktree(repo)
+def build(repo: Path, base_ref: str | None, schemas: Path | None = None, head_ref: str | None = None) -> Plan:
+    """The plan from `base_ref` (None: nothing deployed yet) to `head_ref` (None: the working tree)."""
+    base = state.from_git(repo, base_ref) if base_ref else state.empty()
+    head = state.from_git(repo, head_ref) if head_ref else state.from_worktree(repo)
     name = str(head.values.get("clusterName") or base.values.get("clusterName") or "")
     actions, blockers = cluster.changes(base.cluster, head.cluster)
     actions += _karpenter_actions(base, head, name)
     actions += _manifest_actions(base, head)
     actions.sort(key=lambda a: PHASES.index(a.phase))  # stable: keeps the order within a phase
     root = schemas or (Path(os.environ["EKSGEN_SCHEMAS"]) if os.environ.get("EKSGEN_SCHEMAS") else None)
-    return Plan(base=base_ref, head="working tree", cluster=name, files=_file_diffs(base, head),
-                actions=actions, blockers=blockers, karpenter=karpenter.impact(base, head, root))
+    return Plan(base=base_ref or "(nothing deployed)", head=head_ref or "working tree", cluster=name,
+                files=_file_diffs(base, head), actions=actions, blockers=blockers,
+                karpenter=karpenter.impact(base, head, root))
 
 
 def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[Action]:
@@ -41,8 +43,9 @@ def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[
     after = str((head.values.get("karpenter") or {}).get("version", ""))
     if after and before != after:
         region = str(head.values.get("awsRegion", ""))
+        title = f"upgrade Karpenter {before} -> {after}" if before else f"install Karpenter {after}"
         actions.append(Action(
-            "karpenter-controller", f"install Karpenter {after}" if not before else f"upgrade Karpenter {before} -> {after}",
+            "karpenter-controller", title,
             ["helm", "upgrade", "--install", "karpenter", "oci://public.ecr.aws/karpenter/karpenter",
              "--version", after, "--namespace", "kube-system", "--set", f"settings.clusterName={name}",
              "--set", f"settings.interruptionQueue={name}", "--wait"],

@@ -35,6 +35,11 @@ def _cluster_name(state: State) -> str:
     return str(state.values.get("clusterName", ""))
 
 
+def empty() -> State:
+    """The state before the first deploy: no cluster, nothing rendered."""
+    return State("(nothing deployed)", {}, {})
+
+
 def from_worktree(repo: Path) -> State:
     root = repo / RENDERED
     files = {str(p.relative_to(repo)): p.read_text(encoding="utf-8")
@@ -63,7 +68,7 @@ def _state(label: str, files: dict[str, str], values_text: str) -> State:
     try:
         values = loader.load(values_text) or {}
         documents = {}
-        for path, text in files.items():
+        for text in files.values():
             for doc in loader.load_all(text):
                 if isinstance(doc, dict) and doc.get("kind"):
                     name = str((doc.get("metadata") or {}).get("name", ""))
