@@ -1,8 +1,9 @@
 """`helm template` on the chart and values.yaml, split into rendered/ by kind.
 
 rendered/eksctl/cluster.yaml holds the eksctl ClusterConfig; rendered/manifests/<kind>.yaml holds
-the Kubernetes objects. The bytes are helm's own output, split on document boundaries, so a pull
-request's diff of rendered/ is exactly what changed.
+the Kubernetes objects; rendered/cloudformation/karpenter.yaml holds the CloudFormation template of
+Karpenter's AWS prerequisites (the document with AWSTemplateFormatVersion). The bytes are helm's own
+output, split on document boundaries, so a pull request's diff of rendered/ is exactly what changed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ CHART = Path("charts/eks-complete")
 VALUES = Path("values.yaml")
 RENDERED = Path("rendered")
 RELEASE = "eks-complete"
+# Karpenter's prerequisites (IAM, SQS, EventBridge) as one CloudFormation template.
+CLOUDFORMATION = "rendered/cloudformation/karpenter.yaml"
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
@@ -78,6 +81,11 @@ def split_documents(output: str) -> dict[str, str]:
         body = document.strip("\n")
         data = loader.load(body) if body else None
         if not data:
+            continue
+        if "AWSTemplateFormatVersion" in data:  # a CloudFormation template, deployed as one stack
+            if CLOUDFORMATION in files:
+                raise EksgenError(f"helm rendered more than one CloudFormation template for {CLOUDFORMATION}")
+            files[CLOUDFORMATION] = [body + "\n"]
             continue
         kind = str(data.get("kind", "")).lower()
         if not kind:

@@ -66,3 +66,8 @@ def cli_invoke():
         return runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return invoke
+
+
+# AWS without AWS: a moto server on 127.0.0.1 for the session (`moto_endpoint`) and, per test, a
+# clean state with the aws CLI and boto3 pointed at it (`aws`). See tests/aws.py.
+from tests.aws import aws, moto_endpoint  # noqa: E402, F401 - fixtures, registered by import

@@ -1,0 +1,619 @@
+"""`eksgen bootstrap`: the one-time AWS setup that lets the repository's workflows reach AWS.
+
+It writes bootstrap/github-oidc.yaml into a cluster repository: a CloudFormation template that an
+administrator deploys once. The template creates GitHub's OpenID Connect provider in the account
+(or reuses the account's existing one, given by a parameter) and two IAM roles that GitHub Actions
+assume with short-lived tokens, so that no AWS key is ever stored in GitHub:
+
+- the plan role, read-only, trusted for the repository's pull requests
+  (token claim sub = repo:ORG/REPO:pull_request);
+- the deploy role, trusted only for jobs that run in the repository's GitHub environment
+  (sub = repo:ORG/REPO:environment:ENV), so that environment protection rules (required
+  reviewers, branch rules) guard every change to the cluster.
+
+The deploy role may do what `eksctl` (cluster, VPC, node group, add-ons, access entries, pod
+identity), CloudFormation and Karpenter's stack (rendered/cloudformation/karpenter.yaml) need, on
+this cluster's resources only where AWS allows resource-level scoping. Each statement carries a Sid
+and a comment saying what needs it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shlex
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from generator import answers, render
+from generator.errors import AnswerError, EksgenError, TargetExistsError
+
+TEMPLATE = Path("bootstrap/github-oidc.yaml")
+ANSWERS_FILE = Path(".eksgen.yaml")
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+AUDIENCE = "sts.amazonaws.com"
+EXISTING_PROVIDER_PARAMETER = "ExistingOIDCProviderArn"
+CREATE_PROVIDER_CONDITION = "CreateOIDCProvider"
+DEPLOY_SESSION_SECONDS = 7200  # creating a cluster, its node group and add-ons takes most of an hour
+# AWS managed policies that eksctl and Karpenter's stack attach to the roles they create (cluster,
+# node group, EBS CSI driver, Karpenter's nodes). The deploy role can attach these and the cluster's
+# own Karpenter policies, nothing else: attaching e.g. AdministratorAccess is refused.
+ATTACHABLE_AWS_POLICIES = (
+    "AmazonEKSClusterPolicy",
+    "AmazonEKSVPCResourceController",
+    "AmazonEKSWorkerNodePolicy",
+    "AmazonEKS_CNI_Policy",
+    "AmazonEC2ContainerRegistryReadOnly",
+    "AmazonEC2ContainerRegistryPullOnly",
+    "AmazonSSMManagedInstanceCore",
+    "AmazonEBSCSIDriverPolicy",
+)
+
+
+def karpenter_stack_name(cluster: str) -> str:
+    """The CloudFormation stack deploys create from rendered/cloudformation/karpenter.yaml."""
+    return f"Karpenter-{cluster}"
+
+
+def bootstrap_stack_name(cluster: str) -> str:
+    """The stack an administrator creates from bootstrap/github-oidc.yaml."""
+    return f"{cluster}-github-oidc"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the template is made from: values.yaml and the recorded answers, checked."""
+
+    cluster: str
+    region: str
+    github_repo: str  # ORG/NAME
+    environment: str
+    account_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def plan_subject(self) -> str:
+        """The `sub` claim of a GitHub Actions token of a pull_request workflow run."""
+        return f"repo:{self.github_repo}:pull_request"
+
+    @property
+    def deploy_subject(self) -> str:
+        """The `sub` claim of a token of a job that runs in the GitHub environment."""
+        return f"repo:{self.github_repo}:environment:{self.environment}"
+
+    @property
+    def plan_role(self) -> str:
+        return f"{self.cluster}-github-plan"
+
+    @property
+    def deploy_role(self) -> str:
+        return f"{self.cluster}-github-deploy"
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    changed: bool  # False: the file already held exactly this template
+
+
+def read_settings(repo: Path, github_repo: str | None = None) -> Settings:
+    """Settings from values.yaml and .eksgen.yaml; `github_repo` overrides the recorded answer."""
+    values = render.load_values(repo)
+    cluster = _checked("clusterName", values.get("clusterName"), answers._CLUSTER_NAME,
+                       "must be an EKS cluster name: letters, digits, '-' and '_'")
+    if len(cluster) > answers.MAX_CLUSTER_NAME:
+        raise AnswerError("clusterName", cluster, f"at most {answers.MAX_CLUSTER_NAME} characters")
+    region = values.get("awsRegion")
+    if not isinstance(region, str) or not region:
+        raise AnswerError("awsRegion", region, "must name the AWS region of the cluster")
+    environment = _checked("environment", values.get("environment"), answers._ENVIRONMENT,
+                           "must be the name of a GitHub environment")
+    account = values.get("awsAccountId") or None
+    if account is not None:
+        account = _checked("awsAccountId", str(account), answers._ACCOUNT_ID, "must be 12 digits")
+    tags = values.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise AnswerError("tags", tags, "must be a map of tag keys to values")
+    if github_repo is None:
+        github_repo = _recorded_github_repo(repo)
+        if not github_repo:
+            raise AnswerError(
+                "--github-repo", "",
+                f"no GitHub repository is recorded in {repo / ANSWERS_FILE} (answers.github-repo); pass "
+                "--github-repo ORG/NAME, or set github-repo there, so that the roles trust only that repository",
+            )
+    github_repo = _checked("--github-repo", github_repo, answers._GITHUB_REPO, "must be ORG/NAME as on GitHub")
+    return Settings(cluster=cluster, region=region, github_repo=github_repo, environment=environment,
+                    account_id=account, tags={str(k): str(v) for k, v in tags.items()})
+
+
+def _checked(option: str, value: object, pattern: re.Pattern[str], rule: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise AnswerError(option, value, rule)
+    return value
+
+
+def _recorded_github_repo(repo: Path) -> str | None:
+    path = repo / ANSWERS_FILE
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EksgenError(f"{path}: not found; is {repo} a repository made by `eksgen new`?") from None
+    except YAMLError as exc:
+        raise EksgenError(f"{path}: not valid YAML: {exc}") from None
+    recorded = (data or {}).get("answers") if isinstance(data, dict) else None
+    value = recorded.get("github-repo") if isinstance(recorded, dict) else None
+    return value or None
+
+
+# ---- the template ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    sid: str
+    comment: str  # why the statement is there: which tool needs it, and how far it is scoped
+    actions: list[str]
+    resources: list[object]  # ARN strings or Fn::Sub objects
+    condition: dict | None = None
+
+    def document(self) -> CommentedMap:
+        out = CommentedMap()
+        out["Sid"] = self.sid
+        out["Effect"] = "Allow"
+        out["Action"] = sorted(self.actions, key=str.lower)
+        out["Resource"] = self.resources[0] if len(self.resources) == 1 else list(self.resources)
+        if self.condition:
+            out["Condition"] = self.condition
+        return out
+
+
+@dataclass(frozen=True)
+class _Arns:
+    """ARN patterns of one cluster's resources, as Fn::Sub objects. The cluster name and region come
+    from values.yaml as variables of the Fn::Sub map, never as part of its format string, so the
+    roles are scoped to the cluster's region whichever region the bootstrap stack is deployed in."""
+
+    cluster: str
+    region: str
+
+    def sub(self, pattern: str) -> dict:
+        values = {"Cluster": self.cluster, "Region": self.region}
+        used = {name: value for name, value in values.items() if f"${{{name}}}" in pattern}
+        return {"Fn::Sub": [pattern, used] if used else pattern}
+
+    def iam(self, path: str) -> dict:
+        return self.sub(f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:{path}")
+
+    def regional(self, service: str, path: str) -> dict:
+        return self.sub(f"arn:${{AWS::Partition}}:{service}:${{Region}}:${{AWS::AccountId}}:{path}")
+
+    def in_region(self) -> dict:
+        return {"StringEquals": {"aws:RequestedRegion": self.region}}
+
+    def stacks(self) -> list[object]:
+        return [self.regional("cloudformation", "stack/eksctl-${Cluster}-*/*"),
+                self.regional("cloudformation", "stack/Karpenter-${Cluster}/*")]
+
+    def cluster_resources(self) -> list[object]:
+        return [self.regional("eks", f"{kind}/${{Cluster}}{suffix}") for kind, suffix in (
+            ("cluster", ""), ("nodegroup", "/*"), ("addon", "/*"), ("access-entry", "/*"),
+            ("podidentityassociation", "/*"))]
+
+    def roles(self) -> list[object]:
+        return [
+            self.iam("role/eksctl-${Cluster}-*"),  # eksctl's stacks: cluster, node group, add-on roles
+            self.iam("role/${Cluster}-karpenter"),  # the Karpenter controller's pod identity role
+            self.iam("role/KarpenterNodeRole-${Cluster}"),  # Karpenter's stack: its nodes' role
+        ]
+
+    def karpenter_policies(self) -> dict:
+        return self.iam("policy/KarpenterController*-${Cluster}")
+
+    def public_parameters(self) -> dict:
+        return self.sub("arn:${AWS::Partition}:ssm:${Region}::parameter/aws/service/*")
+
+
+def plan_statements(cluster: str, region: str) -> list[Statement]:
+    """Read-only: what a pull request's plan reads to compare the cluster with rendered/."""
+    arns = _Arns(cluster, region)
+    return [
+        Statement("ReadClusterStacks", "The CloudFormation stacks of eksctl and Karpenter: state, resources, "
+                  "templates and events, to compare with rendered/.", [
+                      "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+                      "cloudformation:DescribeStackResource", "cloudformation:DescribeStackResources",
+                      "cloudformation:ListStackResources", "cloudformation:GetTemplate",
+                      "cloudformation:GetTemplateSummary"],
+                  arns.stacks()),
+        Statement("ListStacksAndValidateTemplates", "Finding the cluster's stacks and checking templates; "
+                  "these actions take no resource ARN.", [
+                      "cloudformation:ListStacks", "cloudformation:ValidateTemplate"],
+                  ["*"]),
+        Statement("ReadCluster", "The cluster, its node groups, add-ons, access entries and pod identity "
+                  "associations, as eksctl reads them for `get` and dry runs.", [
+                      "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup", "eks:ListAddons",
+                      "eks:DescribeAddon", "eks:ListAccessEntries", "eks:DescribeAccessEntry",
+                      "eks:ListAssociatedAccessPolicies", "eks:ListPodIdentityAssociations",
+                      "eks:DescribePodIdentityAssociation", "eks:ListUpdates", "eks:DescribeUpdate",
+                      "eks:ListTagsForResource"],
+                  arns.cluster_resources()),
+        Statement("ReadEKSCatalog", "Cluster and add-on versions EKS offers; these actions take no resource "
+                  "ARN.", [
+                      "eks:ListClusters", "eks:DescribeAddonVersions", "eks:DescribeAddonConfiguration",
+                      "eks:DescribeClusterVersions"],
+                  ["*"]),
+        Statement("ReadNetworkAndInstances", "The VPC, subnets, security groups, launch templates and "
+                  "instances; EC2 Describe actions take no resource ARN, so they are held to the region.", [
+                      "ec2:Describe*"],
+                  ["*"], arns.in_region()),
+        Statement("ReadClusterIAM", "The roles and Karpenter policies of the cluster, to show IAM changes.", [
+                      "iam:GetRole", "iam:ListAttachedRolePolicies", "iam:ListRolePolicies", "iam:GetRolePolicy",
+                      "iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions"],
+                  [*arns.roles(), arns.karpenter_policies()]),
+        Statement("ReadInterruptionQueue", "Karpenter's interruption queue, named after the cluster.", [
+                      "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags"],
+                  [arns.regional("sqs", "${Cluster}")]),
+        Statement("ReadInterruptionRules", "The EventBridge rules of Karpenter's stack; CloudFormation names "
+                  "them after the stack (Karpenter-<cluster>-...), shortening long names, so only the "
+                  "prefix is certain.", [
+                      "events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"],
+                  [arns.regional("events", "rule/Karpenter-*")]),
+        Statement("ReadPublicParameters", "The EKS-optimized AMI ids that eksctl looks up in AWS's public "
+                  "SSM parameters.", [
+                      "ssm:GetParameter", "ssm:GetParameters"],
+                  [arns.public_parameters()]),
+    ]
+
+
+def deploy_statements(cluster: str, region: str) -> list[Statement]:
+    """What `eksctl create/upgrade cluster`, CloudFormation and Karpenter's stack need, and no more."""
+    arns = _Arns(cluster, region)
+    attachable = [arns.sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}") for name in ATTACHABLE_AWS_POLICIES]
+    return [
+        Statement("ManageClusterStacks", "eksctl creates, updates and deletes its stacks (eksctl-<cluster>-*: "
+                  "VPC and control plane, node group, add-on and pod identity roles); deploys run "
+                  "`aws cloudformation deploy` (change sets) on Karpenter-<cluster>.", [
+                      "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
+                      "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents",
+                      "cloudformation:DescribeStackResource", "cloudformation:DescribeStackResources",
+                      "cloudformation:ListStackResources", "cloudformation:GetTemplate",
+                      "cloudformation:GetTemplateSummary", "cloudformation:CreateChangeSet",
+                      "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
+                      "cloudformation:DeleteChangeSet", "cloudformation:ListChangeSets",
+                      "cloudformation:TagResource"],
+                  arns.stacks()),
+        Statement("ListStacksAndValidateTemplates", "eksctl lists stacks to find its own; these actions take no "
+                  "resource ARN.", [
+                      "cloudformation:ListStacks", "cloudformation:ValidateTemplate"],
+                  ["*"]),
+        Statement("ManageCluster", "eksctl creates and upgrades the control plane; CloudFormation creates the "
+                  "managed node group; eksctl installs add-ons, access entries (Karpenter's node role) and pod "
+                  "identity associations (the Karpenter controller, the EBS CSI driver). Only this cluster.", [
+                      "eks:CreateCluster", "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
+                      "eks:UpdateClusterVersion", "eks:ListUpdates", "eks:DescribeUpdate", "eks:TagResource",
+                      "eks:UntagResource", "eks:ListTagsForResource", "eks:CreateNodegroup", "eks:DeleteNodegroup",
+                      "eks:DescribeNodegroup", "eks:ListNodegroups", "eks:UpdateNodegroupConfig",
+                      "eks:UpdateNodegroupVersion", "eks:CreateAddon", "eks:DeleteAddon", "eks:DescribeAddon",
+                      "eks:ListAddons", "eks:UpdateAddon", "eks:CreateAccessEntry", "eks:DeleteAccessEntry",
+                      "eks:DescribeAccessEntry", "eks:ListAccessEntries", "eks:UpdateAccessEntry",
+                      "eks:AssociateAccessPolicy", "eks:DisassociateAccessPolicy",
+                      "eks:ListAssociatedAccessPolicies", "eks:CreatePodIdentityAssociation",
+                      "eks:DeletePodIdentityAssociation", "eks:DescribePodIdentityAssociation",
+                      "eks:ListPodIdentityAssociations", "eks:UpdatePodIdentityAssociation"],
+                  arns.cluster_resources()),
+        Statement("ReadEKSCatalog", "eksctl picks add-on versions and checks cluster versions; these actions "
+                  "take no resource ARN.", [
+                      "eks:ListClusters", "eks:DescribeAddonVersions", "eks:DescribeAddonConfiguration",
+                      "eks:DescribeClusterVersions", "eks:ListAccessPolicies"],
+                  ["*"]),
+        Statement("ManageClusterNetwork", "eksctl's VPC stack: VPC, subnets, internet and NAT gateways, "
+                  "Elastic IP, route tables, security groups; launch templates of the node group. EC2 cannot "
+                  "scope these by name before they exist, so they are held to the cluster's region.", [
+                      "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet",
+                      "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:CreateInternetGateway",
+                      "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+                      "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
+                      "ec2:CreateNatGateway", "ec2:DeleteNatGateway", "ec2:CreateRouteTable",
+                      "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
+                      "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateSecurityGroup",
+                      "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
+                      "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
+                      "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
+                      "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate",
+                      "ec2:ModifyLaunchTemplate"],
+                  ["*"], arns.in_region()),
+        Statement("ReadNetworkAndInstances", "eksctl and CloudFormation read back what they create; EC2 "
+                  "Describe actions take no resource ARN.", [
+                      "ec2:Describe*"],
+                  ["*"], arns.in_region()),
+        Statement("TagNodeGroupAutoScaling", "eksctl copies the node group's tags to its Auto Scaling group "
+                  "(propagateASGTags).", [
+                      "autoscaling:CreateOrUpdateTags", "autoscaling:DescribeAutoScalingGroups",
+                      "autoscaling:DescribeTags"],
+                  ["*"], arns.in_region()),
+        Statement("ManageClusterRoles", "Roles that eksctl's stacks and Karpenter's stack create: the cluster, "
+                  "node group and add-on roles (eksctl-<cluster>-*), the Karpenter controller's pod identity "
+                  "role (<cluster>-karpenter) and Karpenter's node role. Not this stack's roles.", [
+                      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:UntagRole",
+                      "iam:ListRoleTags", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
+                      "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
+                      "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"],
+                  arns.roles()),
+        Statement("AttachKnownPoliciesToClusterRoles", "The same roles get only the AWS managed policies that "
+                  "eksctl and Karpenter's template name, and the cluster's Karpenter controller policies.", [
+                      "iam:AttachRolePolicy"],
+                  arns.roles(),
+                  {"ArnLike": {"iam:PolicyARN": [*attachable, arns.karpenter_policies()]}}),
+        Statement("ManageKarpenterPolicies", "Karpenter's stack creates and updates the controller's managed "
+                  "policies (KarpenterController*-<cluster>).", [
+                      "iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
+                      "iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:ListPolicyVersions",
+                      "iam:TagPolicy", "iam:UntagPolicy", "iam:ListEntitiesForPolicy"],
+                  [arns.karpenter_policies()]),
+        Statement("PassClusterRolesToEKS", "Creating the cluster and node group passes their roles to EKS; a "
+                  "pod identity association passes its role to EKS Pod Identity.", [
+                      "iam:PassRole"],
+                  arns.roles()[:2],
+                  {"StringEquals": {"iam:PassedToService": ["eks.amazonaws.com", "pods.eks.amazonaws.com"]}}),
+        Statement("ManageClusterOIDCProvider", "iam.withOIDC: eksctl creates the cluster's own OIDC provider "
+                  "(oidc.eks.<region>...), never GitHub's.", [
+                      "iam:CreateOpenIDConnectProvider", "iam:DeleteOpenIDConnectProvider",
+                      "iam:GetOpenIDConnectProvider", "iam:TagOpenIDConnectProvider",
+                      "iam:UntagOpenIDConnectProvider"],
+                  [arns.iam("oidc-provider/oidc.eks.${Region}.${AWS::URLSuffix}/id/*")]),
+        Statement("ListOIDCProviders", "eksctl looks for the cluster's provider; the action takes no resource "
+                  "ARN.", [
+                      "iam:ListOpenIDConnectProviders"],
+                  ["*"]),
+        Statement("CreateServiceLinkedRoles", "First use of EKS, managed node groups, Auto Scaling and Spot in "
+                  "the account creates their service-linked roles (Karpenter launches Spot instances).", [
+                      "iam:CreateServiceLinkedRole"],
+                  [arns.iam("role/aws-service-role/*")],
+                  {"StringEquals": {"iam:AWSServiceName": [
+                      "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "autoscaling.amazonaws.com",
+                      "spot.amazonaws.com"]}}),
+        Statement("ReadServiceLinkedRoles", "eksctl checks that EKS's service-linked roles exist.", [
+                      "iam:GetRole"],
+                  [arns.iam("role/aws-service-role/*")]),
+        Statement("ReadPublicParameters", "The EKS-optimized AMI ids that eksctl looks up in AWS's public "
+                  "SSM parameters.", [
+                      "ssm:GetParameter", "ssm:GetParameters"],
+                  [arns.public_parameters()]),
+        Statement("SetControlPlaneLogRetention", "cloudWatch.clusterLogging.logRetentionInDays: eksctl sets the "
+                  "retention of the control plane's log group.", [
+                      "logs:PutRetentionPolicy", "logs:DescribeLogGroups"],
+                  [arns.regional("logs", "log-group:/aws/eks/${Cluster}/cluster"),
+                   arns.regional("logs", "log-group:/aws/eks/${Cluster}/cluster:*")]),
+        Statement("ManageInterruptionQueue", "Karpenter's stack: the interruption queue, named after the "
+                  "cluster, and its queue policy.", [
+                      "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
+                      "sqs:GetQueueUrl", "sqs:TagQueue", "sqs:UntagQueue", "sqs:ListQueueTags"],
+                  [arns.regional("sqs", "${Cluster}")]),
+        Statement("ManageInterruptionRules", "Karpenter's stack: the EventBridge rules that feed the queue. "
+                  "CloudFormation names them after the stack (Karpenter-<cluster>-...), shortening long names, "
+                  "so only the prefix is certain.", [
+                      "events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:EnableRule",
+                      "events:DisableRule", "events:PutTargets", "events:RemoveTargets",
+                      "events:ListTargetsByRule", "events:TagResource", "events:UntagResource",
+                      "events:ListTagsForResource"],
+                  [arns.regional("events", "rule/Karpenter-*")]),
+    ]
+
+
+def _trust(subject: str) -> CommentedMap:
+    """Tokens of GitHub Actions for exactly one `sub`, issued for AWS STS."""
+    federated = {"Fn::If": [CREATE_PROVIDER_CONDITION, {"Ref": "GitHubOIDCProvider"},
+                            {"Ref": EXISTING_PROVIDER_PARAMETER}]}
+    statement = CommentedMap()
+    statement["Sid"] = "GitHubActionsOIDC"
+    statement["Effect"] = "Allow"
+    statement["Principal"] = {"Federated": federated}
+    statement["Action"] = "sts:AssumeRoleWithWebIdentity"
+    statement["Condition"] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
+                                               f"{GITHUB_OIDC_HOST}:sub": subject}}
+    return CommentedMap([("Version", DoubleQuotedScalarString("2012-10-17")), ("Statement", [statement])])
+
+
+# Columns at which the statements of a role's policy start in the dumped YAML (see _dump): the
+# role under Resources (2), Properties (4), Policies (6), "- PolicyName" (8), PolicyDocument (10),
+# Statement (12), its items (14).
+_STATEMENT_COLUMN = 14
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, width=96, break_long_words=False, break_on_hyphens=False)
+
+
+def _role(settings: Settings, name: str, description: str, subject: str, policy_name: str,
+          statements: list[Statement], session_seconds: int) -> CommentedMap:
+    statement_list = CommentedSeq()
+    for i, statement in enumerate(statements):
+        statement_list.append(statement.document())
+        statement_list.yaml_set_comment_before_after_key(i, before=_wrap(statement.comment), indent=_STATEMENT_COLUMN)
+    document = CommentedMap([("Version", DoubleQuotedScalarString("2012-10-17")), ("Statement", statement_list)])
+    properties = CommentedMap()
+    properties["RoleName"] = name
+    properties["Description"] = description
+    properties["MaxSessionDuration"] = session_seconds
+    properties["AssumeRolePolicyDocument"] = _trust(subject)
+    properties["Policies"] = [CommentedMap([("PolicyName", policy_name), ("PolicyDocument", document)])]
+    if settings.tags:
+        properties["Tags"] = [{"Key": k, "Value": v} for k, v in settings.tags.items()]
+    return CommentedMap([("Type", "AWS::IAM::Role"), ("Properties", properties)])
+
+
+def template(settings: Settings) -> str:
+    """The CloudFormation template bootstrap/github-oidc.yaml, as YAML text."""
+    s = settings
+    doc = CommentedMap()
+    doc["AWSTemplateFormatVersion"] = DoubleQuotedScalarString("2010-09-09")
+    doc["Description"] = (f"GitHub Actions OIDC provider and roles of the EKS cluster {s.cluster}, for the "
+                          f"repository {s.github_repo} (written by eksgen bootstrap)")
+    doc["Parameters"] = {EXISTING_PROVIDER_PARAMETER: {
+        "Type": "String",
+        "Default": "",
+        "AllowedPattern": r"^(arn:aws[a-z-]*:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com)?$",
+        "Description": ("ARN of the account's GitHub OIDC provider, when it already has one (an account has one "
+                        "provider per URL); empty creates it."),
+    }}
+    doc["Conditions"] = {CREATE_PROVIDER_CONDITION: {"Fn::Equals": [{"Ref": EXISTING_PROVIDER_PARAMETER}, ""]}}
+    resources = CommentedMap()
+    provider = CommentedMap([("Url", GITHUB_OIDC_URL), ("ClientIdList", [AUDIENCE])])
+    if s.tags:
+        provider["Tags"] = [{"Key": k, "Value": v} for k, v in s.tags.items()]
+    resources["GitHubOIDCProvider"] = CommentedMap([
+        ("Type", "AWS::IAM::OIDCProvider"), ("Condition", CREATE_PROVIDER_CONDITION), ("Properties", provider)])
+    resources.yaml_set_comment_before_after_key(
+        "GitHubOIDCProvider", indent=2,
+        before=_wrap("GitHub's token issuer; tokens for AWS carry the audience sts.amazonaws.com. IAM trusts its "
+               "TLS certificate authority, so no thumbprint is pinned."))
+    resources["PlanRole"] = _role(
+        s, s.plan_role, f"Read-only; pull requests of {s.github_repo} plan changes to {s.cluster}",
+        s.plan_subject, "read-cluster-state", plan_statements(s.cluster, s.region), 3600)
+    resources.yaml_set_comment_before_after_key(
+        "PlanRole", indent=2,
+        before=_wrap(f"Assumed by workflow runs for pull requests of {s.github_repo} (sub {s.plan_subject}); "
+               "reads the cluster's state, changes nothing."))
+    resources["DeployRole"] = _role(
+        s, s.deploy_role, f"Deploys {s.cluster} from jobs of {s.github_repo} in the environment {s.environment}",
+        s.deploy_subject, "deploy-cluster", deploy_statements(s.cluster, s.region), DEPLOY_SESSION_SECONDS)
+    resources.yaml_set_comment_before_after_key(
+        "DeployRole", indent=2,
+        before=_wrap(f"Assumed only by jobs that run in the GitHub environment {s.environment!r} of {s.github_repo} "
+               f"(sub {s.deploy_subject}), so the environment's protection rules guard every deploy."))
+    doc["Resources"] = resources
+    provider_arn = {"Fn::If": [CREATE_PROVIDER_CONDITION, {"Ref": "GitHubOIDCProvider"},
+                               {"Ref": EXISTING_PROVIDER_PARAMETER}]}
+    doc["Outputs"] = {
+        "OIDCProviderArn": {"Description": "The GitHub OIDC provider the roles trust.", "Value": provider_arn},
+        "PlanRoleArn": {"Description": "Repository variable AWS_PLAN_ROLE_ARN.",
+                        "Value": {"Fn::GetAtt": ["PlanRole", "Arn"]}},
+        "DeployRoleArn": {"Description": "Repository variable AWS_DEPLOY_ROLE_ARN.",
+                          "Value": {"Fn::GetAtt": ["DeployRole", "Arn"]}},
+    }
+    doc.yaml_set_start_comment(
+        f"bootstrap/github-oidc.yaml, written by `eksgen bootstrap`: GitHub Actions' access to AWS for the\n"
+        f"EKS cluster {s.cluster}, without stored keys. An administrator deploys it once; `eksgen bootstrap`\n"
+        "prints the command. Regenerate it with `eksgen bootstrap --force` rather than editing it.")
+    return _dump(doc)
+
+
+def _dump(doc: CommentedMap) -> str:
+    writer = YAML(typ="rt", pure=True)
+    writer.indent(mapping=2, sequence=4, offset=2)
+    writer.width = 4096  # one line per value: ARNs and conditions stay greppable
+    writer.representer.add_representer(str, _represent_str)
+    out = io.StringIO()
+    writer.dump(doc, out)
+    return out.getvalue()
+
+
+def _represent_str(representer: RoundTripRepresenter, data: str) -> ScalarNode:
+    """Plain where every YAML 1.1 and 1.2 reader reads the same string back, double-quoted otherwise
+    (CloudFormation's parser takes yes/no/on/off, 0123 and dates as other types)."""
+    style = None
+    try:
+        if yaml.safe_load(data) != data:
+            style = '"'
+    except yaml.YAMLError:
+        style = '"'
+    return representer.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+# ---- writing and explaining ------------------------------------------------------------------
+
+
+def write(repo: Path, text: str, force: bool = False) -> Written:
+    """Write the template into the repository, refusing to replace a different one unless forced."""
+    path = repo / TEMPLATE
+    if path.is_file():
+        if path.read_text(encoding="utf-8") == text:
+            return Written(path, changed=False)
+        if not force:
+            raise TargetExistsError(
+                f"{path} exists and differs from the template eksgen writes now; nothing was written. "
+                "Compare them, then run `eksgen bootstrap --force` to replace it"
+            )
+    elif path.exists():
+        raise TargetExistsError(f"{path} exists and is not a file; nothing was written")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Written(path, changed=True)
+
+
+def instructions(settings: Settings, template_path: Path) -> str:
+    """What the template does, the command that deploys it, and the repository variables to set."""
+    s = settings
+    account = s.account_id or "ACCOUNT_ID"
+    partition = "aws-cn" if s.region.startswith("cn-") else ("aws-us-gov" if s.region.startswith("us-gov-") else "aws")
+    stack = bootstrap_stack_name(s.cluster)
+    deploy = (f"aws cloudformation deploy --template-file {shlex.quote(str(template_path))} "
+              f"--stack-name {shlex.quote(stack)} --region {shlex.quote(s.region)} "
+              "--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
+    existing = f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"
+    variables = {
+        "AWS_PLAN_ROLE_ARN": f"arn:{partition}:iam::{account}:role/{s.plan_role}",
+        "AWS_DEPLOY_ROLE_ARN": f"arn:{partition}:iam::{account}:role/{s.deploy_role}",
+        "AWS_REGION": s.region,
+    }
+    lines = [
+        f"{template_path} is a CloudFormation template that gives GitHub Actions in {s.github_repo} access to",
+        "AWS with short-lived OIDC tokens, so no AWS key is stored in GitHub. It creates:",
+        f"  - GitHub's OIDC provider ({GITHUB_OIDC_HOST}, audience {AUDIENCE}), unless the account has one;",
+        f"  - {s.plan_role}: read-only, for pull requests (token sub {s.plan_subject});",
+        f"  - {s.deploy_role}: deploys the cluster, only for jobs in the GitHub environment",
+        f"    {s.environment!r} (token sub {s.deploy_subject}).",
+        "",
+        f"1. Deploy it once, with administrator credentials for AWS account {account}:",
+        f"     {deploy}",
+        "   An account has one GitHub OIDC provider. If `aws iam list-open-id-connect-providers` lists",
+        f"   {GITHUB_OIDC_HOST} already, reuse it by adding:",
+        f"     --parameter-overrides {EXISTING_PROVIDER_PARAMETER}={existing}",
+        "",
+        f"2. Set these repository variables of {s.github_repo} (Settings > Secrets and variables > Actions >",
+        f"   Variables); the stack's outputs hold the ARNs (aws cloudformation describe-stacks --stack-name {stack}):",
+    ]
+    width = max(len(name) for name in variables)
+    lines += [f"     {name:<{width}}  {value}" for name, value in variables.items()]
+    lines += ["   or with the GitHub CLI:"]
+    lines += [f"     gh variable set {name} --repo {shlex.quote(s.github_repo)} --body {shlex.quote(value)}"
+              for name, value in variables.items()]
+    lines += [
+        "",
+        f"3. Create the GitHub environment {s.environment!r} (Settings > Environments) and add required",
+        "   reviewers or a branch rule, so that a deploy waits for them. Workflows request tokens with",
+        "   `permissions: id-token: write`; the plan job must not name an environment (its sub would change).",
+        f"   The deploy role allows sessions of up to {DEPLOY_SESSION_SECONDS // 3600} hours (role-duration-seconds).",
+        "",
+        f"The trust conditions compare the repository name exactly as GitHub writes it ({s.github_repo}); if the",
+        "repository is renamed or moves, run `eksgen bootstrap --github-repo NEW/NAME --force` and deploy again.",
+    ]
+    if not s.account_id:
+        lines += ["", "values.yaml has no awsAccountId yet; replace ACCOUNT_ID above with the account's id."]
+    return "\n".join(lines)
+
+
+def run(repo: Path, github_repo: str | None = None, force: bool = False) -> tuple[Settings, Written]:
+    """Read the settings, write the template; the caller prints `instructions`."""
+    settings = read_settings(repo, github_repo)
+    return settings, write(repo, template(settings), force=force)
