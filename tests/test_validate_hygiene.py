@@ -69,7 +69,7 @@ def test_validate_runs_it_as_the_hygiene_check(cli_invoke, repo):
 # ---- known-bad variants: each names file, line, tool and rule ----------------------------------
 def _unpinned_action(repo: Path) -> tuple[str, int]:
     path = repo / WORKFLOW
-    text = re.sub(r"uses: actions/checkout@[0-9a-f]{40}.*", "uses: actions/checkout@v4", path.read_text())
+    text = re.sub(r"uses: actions/checkout@[0-9a-f]{40}.*", "uses: actions/checkout@v4", path.read_text(), count=1)
     path.write_text(text)
     return WORKFLOW, line_of(text, "uses: actions/checkout@v4")
 

@@ -12,6 +12,7 @@ import difflib
 import os
 from pathlib import Path
 
+from generator.bootstrap import karpenter_stack_name
 from generator.plan import cluster, karpenter, state
 from generator.plan.model import PHASES, Action, FileDiff, Plan
 
@@ -35,10 +36,11 @@ def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[
     actions = []
     stack = "rendered/cloudformation/karpenter.yaml"
     if stack in head.files and base.files.get(stack) != head.files[stack]:
+        tags = [f"{k}={v}" for k, v in sorted((head.values.get("tags") or {}).items())]
         actions.append(Action("karpenter-prerequisites", "deploy Karpenter's IAM roles, policies and queue",
-                              ["aws", "cloudformation", "deploy", "--stack-name", f"Karpenter-{name}",
+                              ["aws", "cloudformation", "deploy", "--stack-name", karpenter_stack_name(name),
                                "--template-file", stack, "--capabilities", "CAPABILITY_NAMED_IAM",
-                               "--parameter-overrides", f"ClusterName={name}"]))
+                               "--no-fail-on-empty-changeset", *(["--tags", *tags] if tags else [])]))
     before = str((base.values.get("karpenter") or {}).get("version", ""))
     after = str((head.values.get("karpenter") or {}).get("version", ""))
     if after and before != after:
