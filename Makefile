@@ -15,13 +15,14 @@ DEMO_DIR ?= build/demo
 export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export GOFLAGS := -trimpath
 
-.PHONY: help setup demo test lint clean
+.PHONY: help setup demo test lint bench clean
 
 help:
 	@echo "make setup   virtualenv in $(VENV) and pinned helm, kubeconform, actionlint in $(TOOLS)/bin"
 	@echo "make demo    set up, then generate a cluster repository with defaults into $(DEMO_DIR)"
 	@echo "make test    set up, then run the test suite"
 	@echo "make lint    ruff on the Python code"
+	@echo "make bench   set up, then time eksgen against the tools it drives; writes bench/results.json"
 
 setup: $(VENV)/.installed $(TOOLS)/bin/helm $(TOOLS)/bin/kubeconform $(TOOLS)/bin/actionlint
 
@@ -67,7 +68,12 @@ test: setup
 	pytest
 
 lint: setup
-	ruff check generator tests
+	ruff check generator tests bench
+
+# A benchmark, not a test: eksgen new/validate against cookiecutter, helm and kubeconform run directly,
+# and a fleet of 50 clusters with 1 and 2 worker processes (BENCH_RUNS, BENCH_FLEET override the sizes).
+bench: setup
+	$(VENV)/bin/python bench/run.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build

@@ -45,7 +45,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--region", help="AWS region.  [default: us-west-2]")
 @click.option("--k8s-version", help=f"Kubernetes version ({', '.join(versions.KUBERNETES)}).  "
               f"[default: {versions.DEFAULT_KUBERNETES}]")
@@ -69,9 +69,40 @@ def cli() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file of answers keyed by long option name (tags as a map).")
 @click.option("--no-input", is_flag=True, help="Never prompt; use defaults for what is missing.")
-def new(name: str, tags: tuple[str, ...], output_dir: Path, config_file: Path | None,
-        no_input: bool, **options: str | None) -> None:
-    """Create the cluster repository NAME/ (a git repository, first commit on main)."""
+@click.option("--fleet", "fleet_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Instead of NAME: a fleet file (defaults + clusters, keys as in --config); one "
+                   "repository per cluster in --output-dir.")
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="With --fleet: clusters generated at once, one process each.  [default: CPU count]")
+def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: Path | None,
+        no_input: bool, fleet_file: Path | None, jobs: int | None, **options: str | None) -> None:
+    """Create the cluster repository NAME/ (a git repository, first commit on main).
+
+    With --fleet FILE, create one such repository per cluster of the fleet file, in parallel.
+    """
+    if fleet_file is not None:
+        from generator import fleet
+        from generator.errors import EksgenError
+
+        if name is not None:
+            raise click.UsageError("give NAME or --fleet FILE, not both")
+        answered = [f"--{k.replace('_', '-')}" for k, v in options.items() if v is not None]
+        answered += ["--tag"] * bool(tags) + ["--config"] * (config_file is not None)
+        if answered:
+            raise click.UsageError(f"with --fleet, answers come from the fleet file; remove {', '.join(answered)}")
+        report = fleet.generate(fleet.load(fleet_file), output_dir, jobs=jobs)
+        click.echo("\n".join(report.lines()))
+        if report.interrupted:
+            raise fleet.Interrupted("interrupted; the repositories marked created are complete, the others were "
+                                    "not written")
+        if report.failed:
+            raise EksgenError(f"{len(report.failed)} of {len(report.results)} clusters failed: "
+                              f"{', '.join(report.failed)}")
+        return
+    if name is None:
+        raise click.UsageError("Missing argument 'NAME' (or give --fleet FILE).")
+    if jobs is not None:
+        raise click.UsageError("--jobs needs --fleet")
     from generator import scaffold
 
     raw = _read_config(config_file) if config_file else {}
@@ -119,7 +150,8 @@ def render(repo: Path, check: bool) -> None:
 
 
 @cli.command()
-@click.argument("repo", type=click.Path(file_okay=False, exists=True, path_type=Path), default=".")
+@click.argument("repos", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path),
+                default=(".",), metavar="[REPO]...")
 @click.option("--only", default="", metavar="NAME[,NAME]", help="Run only these checks.")
 @click.option("--skip", default="", metavar="NAME[,NAME]", help="Skip these checks.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -130,15 +162,31 @@ def render(repo: Path, check: bool) -> None:
 @click.option("--crds", metavar="DIR|upstream",
               help="Where Karpenter's CRDs come from: a directory, or 'upstream' (the release tag on "
                    "GitHub; needs the network).  [default: <schemas>/karpenter]")
-@click.option("--jobs", type=click.IntRange(min=1), help="Checks run at once.  [default: all]")
-def validate(repo: Path, only: str, skip: str, output_format: str, schemas: Path | None,
+@click.option("--jobs", type=click.IntRange(min=1),
+              help="One REPO: checks run at once [default: all].  Several: repositories validated at "
+                   "once, one process each [default: CPU count].")
+def validate(repos: tuple[Path, ...], only: str, skip: str, output_format: str, schemas: Path | None,
              crds: str | None, jobs: int | None) -> None:
-    """Check a cluster repository offline.
+    """Check cluster repositories offline (default: the current directory).
 
-    Checks, in order: values, render, eksctl, kubeconform, cel, policy, hygiene.
+    Checks, in order: values, render, eksctl, kubeconform, cel, policy, hygiene. With several
+    REPOs, they are validated in parallel and one summary table (or JSON list) is printed.
     """
     from generator import validate as validate_module
 
+    if len(repos) > 1:
+        from generator.validate import many
+
+        report = many.validate_many(repos, only=_split(only), skip=_split(skip), schemas=schemas, crds=crds,
+                                    jobs=jobs)
+        click.echo(json.dumps(report.as_json(), indent=2) if output_format == "json" else "\n".join(report.lines()))
+        if report.interrupted:
+            raise many.Interrupted("interrupted; the repositories without a result were not validated")
+        if report.failed:
+            raise ValidationFailed(f"{len(report.failed)} of {len(report.results)} repositories failed: "
+                                   f"{', '.join(map(str, report.failed))}")
+        return
+    (repo,) = repos
     ctx = validate_module.Context(repo, schemas=schemas, crds=crds)
     results = validate_module.run(ctx, _split(only), _split(skip), jobs=jobs)
     if output_format == "json":
@@ -205,6 +253,21 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
         click.echo(result.summary)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command()
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option("--github-repo", metavar="ORG/NAME",
+              help="The GitHub repository the roles trust.  [default: github-repo in .eksgen.yaml]")
+@click.option("--force", is_flag=True, help="Replace a bootstrap/github-oidc.yaml that differs.")
+def bootstrap(repo: Path, github_repo: str | None, force: bool) -> None:
+    """Write bootstrap/github-oidc.yaml: GitHub Actions' OIDC access to AWS (plan and deploy roles)."""
+    from generator import bootstrap as bootstrap_module
+
+    settings, written = bootstrap_module.run(repo, github_repo, force=force)
+    click.echo(f"{'Wrote' if written.changed else 'Unchanged:'} {written.path}\n")
+    click.echo(bootstrap_module.instructions(settings, written.path))
 
 
 def _split(names: str) -> list[str]:
