@@ -37,3 +37,27 @@ class ToolFailedError(EksgenError):
 
 class ValidationFailed(EksgenError):
     """One or more validation checks failed."""
+
+
+class DeployError(EksgenError):
+    """A deploy, status or destroy cannot go on; what ran before the failure is in the log."""
+
+
+class PreflightError(DeployError):
+    """The repository, the tools or the AWS identity are not fit for the operation; nothing was changed."""
+
+
+class WrongAccountError(PreflightError):
+    """The AWS credentials belong to another account than values.yaml's awsAccountId; nothing was changed."""
+
+
+class PlanBlockedError(DeployError):
+    """The plan from the deployed commit has blockers; nothing was changed."""
+
+
+class StepFailedError(DeployError):
+    """A step of a deploy or destroy failed; running the command again continues from the live state."""
+
+
+class ConfirmationError(AnswerError):
+    """destroy without the exact cluster name (exit 2); nothing was read or changed."""

@@ -14,12 +14,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from generator import tools
 from generator.errors import EksgenError
 
+# libyaml when PyYAML has it: parsing is most of the Python time of render and validate.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 CHART = Path("charts/eks-complete")
 VALUES = Path("values.yaml")
 RENDERED = Path("rendered")
@@ -76,10 +79,9 @@ def _helm_template(repo: Path, values_file: Path, values: dict) -> dict[str, str
 
 def split_documents(output: str) -> dict[str, str]:
     files: dict[str, list[str]] = {}
-    loader = YAML(typ="safe", pure=True)
     for document in _DOCUMENT_SEPARATOR.split(output):
         body = document.strip("\n")
-        data = loader.load(body) if body else None
+        data = yaml.load(body, Loader=FAST_LOADER) if body else None  # only to read its kind
         if not data:
             continue
         if "AWSTemplateFormatVersion" in data:  # a CloudFormation template, deployed as one stack

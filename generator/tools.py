@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator import versions
@@ -18,6 +20,13 @@ HOW_TO_GET = {
         f"into .tools/bin, or `go install helm.sh/helm/v3/cmd/helm@v{versions.HELM_VERSION}`"
     ),
     "git": "install git from your package manager (apt-get install git, brew install git)",
+    # The tools of deploy, status and destroy; the toolchain image has each at its pinned version.
+    "eksctl": f"install eksctl v{versions.EKSCTL_VERSION} (https://eksctl.io/installation/), or run "
+              "./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    "kubectl": "install the kubectl release of the cluster's Kubernetes minor (https://kubernetes.io/docs/tasks/"
+               "tools/), or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    "aws": "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), "
+           "or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
 }
 
 
@@ -48,6 +57,48 @@ def run(
 def succeeds(args: Sequence[str], *, cwd: Path | None = None) -> bool:
     """Whether a program exits 0 (its output is discarded)."""
     return subprocess.run(list(args), cwd=cwd, capture_output=True, check=False).returncode == 0
+
+
+def stream(
+    args: Sequence[str], *, cwd: Path | None, env: dict[str, str] | None, timeout: float,
+    on_line: Callable[[str], None], keep: int = 30,
+) -> tuple[int, list[str]]:
+    """Run a long program, passing each line of its output (stdout and stderr) to `on_line` as it comes.
+
+    Returns the exit code and the last `keep` lines. A program still running after `timeout` seconds is
+    killed; its exit code is then -9 and the last line says so. A missing program is a ToolMissingError.
+    """
+    try:
+        process = subprocess.Popen(list(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        name = Path(args[0]).name
+        raise ToolMissingError(f"{name} is not on PATH: {HOW_TO_GET.get(name, 'install it')}") from None
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    tail: collections.deque[str] = collections.deque(maxlen=keep)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            on_line(line)
+        code = process.wait()
+    except BaseException:  # interrupted: leave nothing running
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        timer.cancel()
+    if expired.is_set():
+        tail.append(f"(killed after {timeout:.0f} s)")
+    return code, list(tail)
 
 
 @functools.cache

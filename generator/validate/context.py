@@ -28,9 +28,8 @@ from ruamel.yaml.error import YAMLError
 
 from generator import versions
 from generator.errors import EksgenError
-from generator.render import RENDERED, VALUES, load_values
+from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 IMAGE_SCHEMAS = Path("/usr/share/eksgen/schemas")
 UPSTREAM = "upstream"
 _UPSTREAM_LIST = (
@@ -123,7 +122,8 @@ class Context:
         if not root.is_dir():
             raise EksgenError(f"{root}: not found; run ./eks-accelerator.sh render")
         loader = YAML(typ="rt")
-        for path in sorted(root.rglob("*.yaml")):
+        # The checks read the ClusterConfig and the Kubernetes objects, not rendered/cloudformation.
+        for path in sorted([*root.glob("eksctl/*.yaml"), *root.glob("manifests/*.yaml")]):
             rel = str(path.relative_to(self.repo))
             try:
                 loaded = list(loader.load_all(path.read_text(encoding="utf-8")))
@@ -198,7 +198,7 @@ class Context:
     def _load_crds(self) -> list[dict]:
         crds = []
         for path in sorted(self.karpenter_crd_dir().glob("*.yaml")):
-            crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
+            crd = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)
             if isinstance(crd, dict) and crd.get("kind") == "CustomResourceDefinition":
                 crds.append(crd)
         if not crds:
