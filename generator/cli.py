@@ -318,11 +318,9 @@ def _prompt_missing(raw: dict) -> dict:
 def main() -> None:
     """The console script: one error boundary around the whole command line."""
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("\ninterrupted; nothing was written", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("\ninterrupted; nothing was written", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -336,4 +334,4 @@ def main() -> None:
         click.echo(f"eksgen: internal error ({type(exc).__name__}: {exc}); this is a bug. "
                    "Set EKSGEN_DEBUG=1 for the traceback.", err=True)
         sys.exit(1)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
