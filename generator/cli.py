@@ -270,6 +270,59 @@ def bootstrap(repo: Path, github_repo: str | None, force: bool) -> None:
     click.echo(bootstrap_module.instructions(settings, written.path))
 
 
+@cli.command()
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository (a clone with full history).")
+@click.option("--wait-timeout", type=click.IntRange(min=1), default=600, show_default=True,
+              help="Seconds each readiness wait (Karpenter, NodePools, EC2NodeClasses) may take.")
+def deploy(repo: Path, wait_timeout: int) -> None:
+    """Make the cluster what rendered/ at HEAD says, planned from the deployed commit recorded on it.
+
+    Checks the tools, the AWS account and the region first; refuses a plan with blockers before any
+    change. Running it again after a failure continues; with nothing changed it changes nothing.
+    With GITHUB_STEP_SUMMARY set, a markdown summary is appended there.
+    """
+    from generator import deploy as deploy_module
+
+    deploy_module.deploy(repo, log=click.echo, summary=_step_summary(), wait_timeout=wait_timeout)
+
+
+@cli.command()
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(repo: Path, output_format: str) -> None:
+    """Show the live cluster (version, node groups, add-ons, Karpenter, NodePools, deployed commit) and
+    whether it differs from rendered/ at HEAD. Changes nothing."""
+    from generator import deploy as deploy_module
+
+    result = deploy_module.status(repo, log=lambda line: click.echo(line, err=True))
+    if output_format == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo("\n".join(result.lines()))
+
+
+@cli.command()
+@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option("--confirm", metavar="NAME", help="The cluster's name, typed out: nothing happens without it.")
+@click.option("--wait-timeout", type=click.IntRange(min=1), default=1800, show_default=True,
+              help="Seconds to wait for Karpenter to terminate its nodes.")
+def destroy(repo: Path, confirm: str | None, wait_timeout: int) -> None:
+    """Delete the cluster and everything deploys created for it: Karpenter's nodes and NodePools,
+    Karpenter, the cluster (eksctl), Karpenter's AWS prerequisites stack."""
+    from generator import deploy as deploy_module
+
+    deploy_module.destroy(repo, confirm, log=click.echo, summary=_step_summary(), wait_timeout=wait_timeout)
+
+
+def _step_summary() -> Path | None:
+    """GitHub Actions' job summary file, when running there."""
+    value = os.environ.get("GITHUB_STEP_SUMMARY")
+    return Path(value) if value else None
+
+
 def _split(names: str) -> list[str]:
     return [n.strip() for n in names.split(",") if n.strip()]
 

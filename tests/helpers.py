@@ -12,6 +12,8 @@ GENERATED_FILES = [
     ".eksgen.yaml",
     ".github/CODEOWNERS",
     ".github/pull_request_template.md",
+    ".github/workflows/deploy.yml",
+    ".github/workflows/destroy.yml",
     ".github/workflows/validate.yml",
     ".gitignore",
     "README.md",

@@ -56,7 +56,7 @@ def write(repo: Path, rel: str, text: str) -> str:
 def test_a_fresh_repository_has_no_finding_at_any_level(repo):
     findings, notes = hygiene(repo)
     assert findings == []
-    assert notes == ["actionlint on 1 file, zizmor on 1 file, shellcheck on 1 file, hadolint on 1 file"]
+    assert notes == ["actionlint on 3 files, zizmor on 3 files, shellcheck on 1 file, hadolint on 1 file"]
 
 
 def test_validate_runs_it_as_the_hygiene_check(cli_invoke, repo):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # eks-accelerator.sh: the one entrypoint of this cluster repository, for people and CI alike.
-# A command runs natively when eksgen and helm are on PATH, otherwise inside the toolchain
-# image built from toolchain/Dockerfile (set EKS_ACCELERATOR_MODE=native|docker to choose).
+# A command runs natively when eksgen and the tools it drives are on PATH, otherwise inside the
+# toolchain image built from toolchain/Dockerfile (set EKS_ACCELERATOR_MODE=native|docker to choose).
 set -o errexit -o nounset -o pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,34 +18,78 @@ Commands:
              hygiene (pass --only/--skip NAME[,NAME] to choose)
   plan       explain what merging this branch does to the cluster:
              plan --base REF [--format markdown|json] [--output FILE]
+  deploy     make the cluster what rendered/ at HEAD says, planned from the deployed commit
+             recorded on the cluster; safe to run again (deploy [--wait-timeout SECONDS])
+  status     the live cluster against rendered/ (status [--format text|json])
+  destroy    delete the cluster and everything deploys created: destroy --confirm CLUSTER_NAME
+  environment
+             print the GitHub environment deploys run in (values.yaml environment)
   help       show this help
 
 Environment:
-  EKS_ACCELERATOR_MODE   native or docker (default: native when eksgen and helm are on PATH)
+  EKS_ACCELERATOR_MODE   native or docker (default: native when eksgen and the tools of the
+                         command are on PATH: helm; for deploy, status and destroy also eksctl,
+                         kubectl and aws)
+  EKS_ACCELERATOR_IMAGE  docker: run this toolchain image instead of building toolchain/Dockerfile
   EKSGEN_SCHEMAS         natively: the directory of eksctl and Karpenter schemas for validate
                          (the toolchain image has its own)
+  AWS_*                  docker: the credential, region and endpoint variables are passed into the
+                         container (for a profile or SSO login, export them first:
+                         eval "$(aws configure export-credentials --format env)")
 USAGE
 }
 
+# Variables the container gets from the caller's environment when they are set.
+readonly passed_env=(
+  GITHUB_ACTIONS
+  AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
+  AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
+)
+
 have_native_tools() {
-  command -v eksgen >/dev/null 2>&1 && command -v helm >/dev/null 2>&1
+  local tool
+  for tool in eksgen "$@"; do
+    command -v "${tool}" >/dev/null 2>&1 || return 1
+  done
 }
 
+# run_eksgen TOOLS -- EKSGEN_ARGS...: TOOLS are the programs the command needs natively.
 run_eksgen() {
+  local needed=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do
+    needed+=("$1")
+    shift
+  done
+  shift
   local mode="${EKS_ACCELERATOR_MODE:-}"
   if [[ -z "${mode}" ]]; then
-    if have_native_tools; then mode=native; else mode=docker; fi
+    if have_native_tools "${needed[@]}"; then mode=native; else mode=docker; fi
   fi
   case "${mode}" in
     native)
       (cd "${repo_root}" && eksgen "$@")
       ;;
     docker)
-      docker build --quiet --tag "${image}" "${repo_root}/toolchain" >/dev/null
-      # git in the container reads the mounted repository, owned by another uid.
-      docker run --rm --user "$(id -u):$(id -g)" --env GITHUB_ACTIONS \
+      local run_image="${EKS_ACCELERATOR_IMAGE:-}"
+      if [[ -z "${run_image}" ]]; then
+        docker build --quiet --tag "${image}" "${repo_root}/toolchain" >/dev/null
+        run_image="${image}"
+      fi
+      local options=() name
+      for name in "${passed_env[@]}"; do
+        options+=(--env "${name}")
+      done
+      if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+        # The summary file lives in the runner's directory; the container writes to the same path.
+        local summary_dir
+        summary_dir="$(dirname "${GITHUB_STEP_SUMMARY}")"
+        options+=(--env GITHUB_STEP_SUMMARY --volume "${summary_dir}:${summary_dir}")
+      fi
+      # git in the container reads the mounted repository, owned by another uid; that uid has no
+      # home in the image, so helm, kubectl and the aws CLI keep their caches in /tmp.
+      docker run --rm --user "$(id -u):$(id -g)" --env HOME=/tmp "${options[@]}" \
         --env GIT_CONFIG_COUNT=1 --env GIT_CONFIG_KEY_0=safe.directory --env GIT_CONFIG_VALUE_0=/repo \
-        --volume "${repo_root}:/repo" --workdir /repo "${image}" "$@"
+        --volume "${repo_root}:/repo" --workdir /repo "${run_image}" "$@"
       ;;
     *)
       echo "EKS_ACCELERATOR_MODE must be native or docker, not '${mode}'" >&2
@@ -54,13 +98,34 @@ run_eksgen() {
   esac
 }
 
+# values.yaml's `environment`, read without the toolchain: a workflow names the GitHub environment of
+# its deploy job with it before anything is built. The chart's schema allows [A-Za-z0-9 ._-] only.
+print_environment() {
+  local line value
+  line="$(grep -E '^environment:' "${repo_root}/values.yaml" | head -n 1)" || true
+  value="${line#environment:}"
+  value="${value%%#*}"
+  value="${value#"${value%%[![:space:]]*}"}"
+  value="${value%"${value##*[![:space:]]}"}"
+  if [[ "${value}" == \"*\" || "${value}" == \'*\' ]]; then
+    value="${value:1:${#value}-2}"
+  fi
+  if [[ ! "${value}" =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]*$ ]]; then
+    echo "values.yaml has no valid top-level environment (found '${value}')" >&2
+    exit 1
+  fi
+  printf '%s\n' "${value}"
+}
+
 main() {
   local command="${1:-}"
   if [[ $# -gt 0 ]]; then shift; fi
   case "${command}" in
-    render) run_eksgen render --repo . "$@" ;;
-    validate) run_eksgen validate . "$@" ;;
-    plan) run_eksgen plan --repo . "$@" ;;
+    render) run_eksgen helm -- render --repo . "$@" ;;
+    validate) run_eksgen helm -- validate . "$@" ;;
+    plan) run_eksgen helm -- plan --repo . "$@" ;;
+    deploy | status | destroy) run_eksgen helm eksctl kubectl aws -- "${command}" --repo . "$@" ;;
+    environment) print_environment ;;
     help | -h | --help) usage ;;
     *)
       if [[ -n "${command}" ]]; then echo "unknown command: ${command}" >&2; fi

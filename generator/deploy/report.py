@@ -1,0 +1,102 @@
+"""What a deploy or destroy did, step by step: the log's last lines and the GitHub step summary."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.deploy.shell import Log, Runner
+
+CHANGED, UNCHANGED, FAILED, NOT_RUN = "changed", "unchanged", "failed", "not run"
+
+
+@dataclass
+class StepResult:
+    name: str
+    title: str
+    status: str = NOT_RUN
+    commands: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Report:
+    operation: str  # "deploy" or "destroy"
+    cluster: str = ""
+    region: str = ""
+    account: str = ""
+    base: str = ""  # what the cluster was at, for a deploy
+    head: str = ""
+    plan: str = ""  # the plan's summary line
+    steps: list[StepResult] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return any(s.status == CHANGED for s in self.steps)
+
+    def markdown(self) -> str:
+        outcome = f"FAILED: {self.error.splitlines()[0]}" if self.error else (
+            "done" if self.changed else "nothing to change")
+        where = ", ".join(x for x in (self.region, f"account {self.account}" if self.account else "") if x)
+        out = [f"## eksgen {self.operation} `{self.cluster or '?'}`: {outcome}", ""]
+        if self.operation == "deploy" and self.head:
+            out.append(f"From {self.base or '(nothing deployed)'} to `{self.head}`" + (f" in {where}" if where else "")
+                       + ".")
+        elif where:
+            out.append(f"In {where}.")
+        if self.plan:
+            out += ["", f"Plan: {self.plan}"]
+        if self.steps:
+            out += ["", "| step | result | time | commands |", "|---|---|---|---|"]
+            for step in self.steps:
+                commands = "<br>".join(f"`{_cell(c)}`" for c in step.commands) or "-"
+                notes = "<br>".join(_cell(n) for n in step.notes)
+                result = step.status + (f"<br>{notes}" if notes else "")
+                out.append(f"| {_cell(step.title)} | {result} | {step.seconds:.1f}s | {commands} |")
+        if self.error:
+            out += ["", "```", self.error, "```", "",
+                    f"Run the {self.operation} again once the cause is fixed: it continues from the live state."]
+        out += ["", f"Took {self.seconds:.1f}s.", ""]
+        return "\n".join(out)
+
+    def append_to(self, path: Path) -> None:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(self.markdown() + "\n")
+
+
+@contextmanager
+def step(report: Report, runner: Runner, log: Log, name: str, title: str) -> Iterator[StepResult]:
+    """Run one step: log its start and outcome, time it, and collect the changes it made."""
+    result = StepResult(name, title)
+    report.steps.append(result)
+    number = len(report.steps)
+    log(f"[{number}] {title}")
+    before = len(runner.changes)
+    started = time.monotonic()
+    try:
+        yield result
+    except BaseException:
+        result.status = FAILED
+        raise
+    finally:
+        result.seconds = time.monotonic() - started
+        result.commands = [shlex.join(c.command) for c in runner.changes[before:]]
+        if result.status != FAILED:
+            result.status = CHANGED if result.commands else UNCHANGED
+        log(f"[{number}] {title}: {result.status} ({result.seconds:.1f}s)")
+
+
+def note(result: StepResult, log: Log, text: str) -> None:
+    result.notes.append(text)
+    log(f"  - {text}")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")

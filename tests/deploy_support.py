@@ -1,0 +1,135 @@
+"""Deploys without AWS or Kubernetes: moto for AWS (tests/aws.py), recording fakes for eksctl, helm and
+kubectl (tests/fakes/), and cluster repositories made by `eksgen new` and changed by commits.
+
+The `fakes` fixture puts the fakes first on PATH, with a wrapper around the real aws CLI that records
+its calls too; `Fakes` reads back what was called and what the fake cluster holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generator import tools
+from generator.answers import Answers
+from generator.scaffold import generate
+from generator.values_edit import set_values
+from tests.aws import ACCOUNT_ID, Aws
+
+FAKES = Path(__file__).parent / "fakes"
+TOOLS = ("eksctl", "helm", "kubectl", "aws")
+CLUSTER = "demo"
+
+# Calls that read, by tool and leading arguments; everything else a deploy runs is a change.
+_READS = {
+    "aws": [["--version"], ["sts", "get-caller-identity"], ["eks", "describe-cluster"], ["eks", "list-nodegroups"],
+            ["eks", "describe-nodegroup"], ["eks", "update-kubeconfig"], ["cloudformation", "describe-stacks"],
+            ["cloudformation", "get-template"], ["cloudformation", "wait"], ["ec2", "describe-instances"],
+            ["logs", "describe-log-groups"]],
+    "eksctl": [["version"], ["get"]],
+    "helm": [["version"], ["list"], ["get"]],
+    "kubectl": [["version"], ["get"], ["wait"], ["diff"]],
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    tool: str
+    args: list[str]
+    exit: int
+
+    @property
+    def line(self) -> str:
+        return " ".join([self.tool, *self.args])
+
+    @property
+    def reads(self) -> bool:
+        return any(self.args[:len(p)] == p for p in _READS[self.tool])
+
+
+@dataclass
+class Fakes:
+    state: Path
+    aws: Aws
+    monkeypatch: pytest.MonkeyPatch
+
+    def calls(self, since: int = 0) -> list[Call]:
+        path = self.state / "calls.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [Call(d["tool"], d["args"], d["exit"]) for d in map(json.loads, lines[since:])]
+
+    def mark(self) -> int:
+        """A position in the call log: calls(since=mark) are the ones made after it."""
+        return len(self.calls())
+
+    def changes(self, since: int = 0) -> list[str]:
+        """The command lines of the calls that change something, in order."""
+        return [c.line for c in self.calls(since) if not c.reads]
+
+    def fail(self, *prefixes: str) -> None:
+        """Make the next call starting with each prefix fail (once); `prefix@stage` fails it part-way."""
+        self.monkeypatch.setenv("FAKE_FAIL", ";".join(prefixes))
+
+    def kube(self, cluster: str = CLUSTER) -> dict:
+        path = self.state / "kube.json"
+        return json.loads(path.read_text()).get("clusters", {}).get(cluster, {}) if path.exists() else {}
+
+    def eksctl(self, cluster: str = CLUSTER) -> dict:
+        path = self.state / "eksctl.json"
+        return json.loads(path.read_text()).get("clusters", {}).get(cluster, {}) if path.exists() else {}
+
+
+@pytest.fixture(name="fakes")
+def fakes_fixture(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    """The fakes first on PATH, moto behind the aws CLI; import this into a test module to use `fakes`."""
+    tools.helm()  # the real helm, cached before the fake one is on PATH (set_values renders with it)
+    real_aws = shutil.which("aws")
+    assert real_aws, "the aws CLI of the test extra is not installed"
+    state, folder = tmp_path / "fake-state", tmp_path / "fake-bin"
+    state.mkdir()
+    folder.mkdir()
+    for tool in TOOLS:
+        wrapper = folder / tool
+        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKES / (tool + ".py")}" "$@"\n')
+        wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_STATE_DIR", str(state))
+    monkeypatch.setenv("FAKE_REAL_AWS", real_aws)
+    for name in ("FAKE_FAIL", "GITHUB_STEP_SUMMARY", "FAKE_AWS_REAL_VERSION", "FAKE_KUBECTL_VERSION",
+                 "FAKE_EKSCTL_VERSION", "FAKE_HELM_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    return Fakes(state, aws, monkeypatch)
+
+
+# ---- cluster repositories ----------------------------------------------------------------------
+def new_repo(folder: Path, **answers: str) -> Path:
+    """`eksgen new demo` with the moto account as awsAccountId (and the given answers)."""
+    return generate(Answers.from_raw(CLUSTER, {"aws-account-id": ACCOUNT_ID, **answers}), folder)
+
+
+def copy_repo(pristine: Path, folder: Path) -> Path:
+    target = folder / CLUSTER
+    shutil.copytree(pristine, target)
+    return target
+
+
+def commit(repo: Path, *assignments: str, message: str | None = None) -> str:
+    """`eksgen set` the assignments (re-rendering rendered/), commit, and return the new HEAD."""
+    set_values(repo, list(assignments))
+    git = ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.com",
+           "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, "commit", "--quiet", "--all", "-m", message or ", ".join(assignments)], check=True)
+    return head(repo)
+
+
+def head(repo: Path) -> str:
+    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+

@@ -1,0 +1,173 @@
+"""The generated repository's deploy and destroy workflows, and the entrypoint commands they run.
+
+The workflows are thin: check out, build the toolchain image (cached), assume the deploy role with OIDC,
+run ./eks-accelerator.sh. In docker mode the entrypoint passes the AWS variables and the step summary
+into the container; a fake `docker` records what it was asked to run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator.answers import Answers
+from generator.scaffold import generate
+from tests.helpers import load_yaml
+
+# Actions the workflows may use, by full commit SHA (verified against the tags they name).
+PINNED = {
+    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "docker/setup-buildx-action": ("e468171a9de216ec08956ac3ada2f0791b6bd435", "v3.11.1"),
+    "docker/build-push-action": ("263435318d21b8e681c14492fe198d362a7d2c83", "v6.18.0"),
+    "aws-actions/configure-aws-credentials": ("e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2"),
+}
+WORKFLOWS = Path(".github/workflows")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    return generate(Answers.from_raw("demo", {"environment": "prod eu", "aws-account-id": "123456789012"}),
+                    tmp_path_factory.mktemp("workflows"))
+
+
+def _workflow(repo: Path, name: str) -> tuple[dict, str]:
+    path = repo / WORKFLOWS / name
+    return load_yaml(path), path.read_text()
+
+
+def _uses(workflow: dict) -> list[tuple[str, str]]:
+    return [tuple(step["uses"].split("@")) for job in workflow["jobs"].values() for step in job["steps"]
+            if "uses" in step]
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "destroy.yml"])
+def test_least_privilege_pinned_actions_oidc_only(repo, name):
+    workflow, text = _workflow(repo, name)
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert jobs["target"]["permissions"] == {"contents": "read"}
+    main = jobs[name.removesuffix(".yml")]
+    assert main["permissions"] == {"contents": "read", "id-token": "write"}
+    assert main["needs"] == "target" and main["environment"] == "${{ needs.target.outputs.environment }}"
+    for action, sha in _uses(workflow):
+        assert PINNED[action][0] == sha, action
+        assert re.search(rf"uses: {re.escape(action)}@{sha} # {re.escape(PINNED[action][1])}\n", text)
+    credentials = next(s for s in main["steps"] if s.get("uses", "").startswith("aws-actions/"))["with"]
+    assert credentials["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+    assert not {"aws-access-key-id", "aws-secret-access-key"} & set(credentials)
+    assert "secrets." not in text, "no stored AWS keys or other secrets"
+    for job in jobs.values():
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+            if "run" in step:
+                assert "${{" not in step["run"], "inputs and contexts reach run steps through env only"
+    build = next(s for s in main["steps"] if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
+    assert (build["context"], build["load"], build["push"], build["tags"]) == ("toolchain", True, False,
+                                                                              "eks-toolchain:ci")
+    assert build["cache-from"] == "type=gha,scope=eks-toolchain"
+    run = main["steps"][-1]
+    assert run["env"]["EKS_ACCELERATOR_MODE"] == "docker" and run["env"]["EKS_ACCELERATOR_IMAGE"] == "eks-toolchain:ci"
+
+
+def test_deploy_runs_on_merges_that_change_the_cluster_one_at_a_time(repo):
+    deploy, _ = _workflow(repo, "deploy.yml")
+    destroy, _ = _workflow(repo, "destroy.yml")
+    triggers = deploy["on"]
+    assert triggers["push"] == {"branches": ["main"],
+                                "paths": ["values.yaml", "charts/**", "rendered/**", "toolchain/**"]}
+    assert "workflow_dispatch" in triggers and "pull_request" not in triggers
+    assert deploy["concurrency"] == destroy["concurrency"] == {"group": "cluster-${{ github.repository }}",
+                                                               "cancel-in-progress": False}
+    steps = deploy["jobs"]["deploy"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0, "the deployed commit must be in the clone's history"
+    build = next(s for s in steps if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
+    assert build["cache-to"] == "type=gha,scope=eks-toolchain,mode=max", "only main's deploys write the cache"
+    assert steps[-1]["run"] == "./eks-accelerator.sh deploy"
+
+
+def test_destroy_is_dispatched_with_the_cluster_name_typed_out(repo):
+    destroy, _ = _workflow(repo, "destroy.yml")
+    assert set(destroy["on"]) == {"workflow_dispatch"}
+    confirm = destroy["on"]["workflow_dispatch"]["inputs"]["confirm"]
+    assert confirm["required"] is True and confirm["type"] == "string"
+    step = destroy["jobs"]["destroy"]["steps"][-1]
+    assert step["env"]["CONFIRM"] == "${{ inputs.confirm }}"
+    assert step["run"] == './eks-accelerator.sh destroy --confirm "${CONFIRM}"'
+    build = next(s for s in destroy["jobs"]["destroy"]["steps"] if s.get("uses", "").startswith("docker/build"))
+    assert "cache-to" not in build["with"]
+
+
+def test_actionlint_and_pedantic_zizmor_are_clean(repo):
+    for command in (["actionlint", "-no-color"], ["zizmor", "--offline", "--persona", "pedantic", "--no-progress",
+                                                  str(WORKFLOWS)]):
+        result = subprocess.run(command, cwd=repo, capture_output=True, text=True)
+        assert result.returncode == 0, f"{command[0]}: {result.stdout}{result.stderr}"
+    assert "No findings to report" in result.stdout
+
+
+def test_the_environment_comes_from_values_yaml(repo):
+    result = subprocess.run(["./eks-accelerator.sh", "environment"], cwd=repo, capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (0, "prod eu\n")
+
+
+# ---- docker mode ---------------------------------------------------------------------------------
+@pytest.fixture
+def docker(tmp_path, monkeypatch) -> Path:
+    """A fake `docker` first on PATH that records its arguments, one invocation per line."""
+    folder, log = tmp_path / "docker-bin", tmp_path / "docker.log"
+    folder.mkdir()
+    (folder / "docker").write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{log}"\n')
+    (folder / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def _entrypoint(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "EKS_ACCELERATOR_"))}
+    return subprocess.run(["./eks-accelerator.sh", *args], cwd=repo, env={**keep, **env}, capture_output=True,
+                          text=True)
+
+
+def test_docker_mode_passes_aws_variables_and_the_step_summary(repo, docker, tmp_path):
+    summary = tmp_path / "runner" / "_temp" / "step_summary_1"
+    env = {"EKS_ACCELERATOR_MODE": "docker", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTIONS": "true",
+           "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
+           "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
+    result = _entrypoint(repo, env, "deploy", "--wait-timeout", "60")
+    assert result.returncode == 0, result.stderr
+    build, run = docker.read_text().splitlines()
+    assert build == f"build --quiet --tag eks-toolchain:local {repo}/toolchain"
+    for name in ("GITHUB_ACTIONS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                 "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "GITHUB_STEP_SUMMARY"):
+        assert f" --env {name} " in run, name
+    assert "secret" not in run and "AKIA" not in run, "values stay in the environment, not on the command line"
+    assert f" --volume {summary.parent}:{summary.parent} " in run
+    assert " --env HOME=/tmp " in run
+    assert run.endswith("eks-toolchain:local deploy --repo . --wait-timeout 60")
+
+
+def test_docker_mode_runs_a_given_image_without_building(repo, docker):
+    result = _entrypoint(repo, {"EKS_ACCELERATOR_MODE": "docker", "EKS_ACCELERATOR_IMAGE": "eks-toolchain:ci"},
+                         "destroy", "--confirm", "demo")
+    assert result.returncode == 0, result.stderr
+    (run,) = docker.read_text().splitlines()
+    assert run.startswith("run --rm ") and "GITHUB_STEP_SUMMARY" not in run
+    assert run.endswith("eks-toolchain:ci destroy --repo . --confirm demo")
+
+
+def test_without_the_deploy_tools_the_entrypoint_uses_docker(repo, docker, tmp_path):
+    """eksgen and helm alone are enough for render, not for deploy: that runs in the image."""
+    folder = tmp_path / "only"
+    folder.mkdir()
+    for tool in ("eksgen", "helm"):
+        (folder / tool).write_text("#!/bin/sh\necho native\n")
+        (folder / tool).chmod(0o755)
+    env = {"PATH": f"{docker.parent / 'docker-bin'}{os.pathsep}{folder}{os.pathsep}/usr/bin:/bin"}
+    assert _entrypoint(repo, env, "render").stdout == "native\n"
+    assert _entrypoint(repo, env, "status").returncode == 0
+    assert docker.read_text().splitlines()[-1].endswith("eks-toolchain:local status --repo .")
