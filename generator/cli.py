@@ -374,7 +374,7 @@ def main() -> None:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
         code = cli.main(standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("\ninterrupted; nothing was written", err=True)
+        click.echo("\ninterrupted", err=True)  # each command cleans up after itself (new: nothing left)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

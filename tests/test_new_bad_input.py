@@ -208,5 +208,5 @@ def test_interrupt_mid_generation_leaves_no_directory(tmp_path, signum):
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert "interrupted; nothing was written" in err
+    assert "interrupted" in err
     assert list(out.iterdir()) == []

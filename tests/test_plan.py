@@ -159,3 +159,13 @@ def test_unknown_base_ref_is_a_clear_error(pristine, tmp_path, cli_invoke):
     repo = _scenario(pristine, tmp_path, [])
     result = cli_invoke("plan", "--base", "no-such-branch", "--repo", repo)
     assert result.exit_code == 1 and "--base 'no-such-branch': not a commit" in result.output
+
+
+def test_tag_change_tags_the_cluster_and_blocks_nothing(pristine, tmp_path, reference):
+    plan = _plan(_scenario(pristine, tmp_path, ["tags={team: platform}"]), reference)
+    assert plan.blockers == []
+    tag = next(a for a in plan.actions if a.phase == "tags")
+    assert tag.command[:3] == ["aws", "eks", "tag-resource"] and tag.command[-1] == '{"team": "platform"}'
+    assert ("EC2NodeClass/default", "spec.tags.team", "drift") in [
+        (i.object, i.change, i.effect) for i in plan.karpenter.impacts]
+    _golden("tags", markdown.render(plan))

@@ -224,7 +224,7 @@ def _set_values(command: list[str]) -> dict:
     """The values of a helm command's --set KEY=VALUE flags, nested as `helm get values` prints them."""
     values: dict = {}
     for i, arg in enumerate(command[:-1]):
-        if arg == "--set":
+        if arg in ("--set", "--set-string"):
             key, _, value = command[i + 1].partition("=")
             node = values
             *parents, leaf = key.split(".")

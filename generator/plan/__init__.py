@@ -49,9 +49,10 @@ def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[
         actions.append(Action(
             "karpenter-controller", title,
             ["helm", "upgrade", "--install", "karpenter", "oci://public.ecr.aws/karpenter/karpenter",
-             "--version", after, "--namespace", "kube-system", "--set", f"settings.clusterName={name}",
-             "--set", f"settings.interruptionQueue={name}", "--wait"],
-            detail=f"in {region}; the chart brings the release's CRDs"))
+             "--version", after, "--namespace", "kube-system", "--set-string", f"settings.clusterName={name}",
+             "--set-string", f"settings.interruptionQueue={name}", "--wait"],
+            detail=f"in {region}; the deploy first upgrades the CRDs with the karpenter-crd chart of the same "
+                   "version (helm never upgrades a chart's crds/)"))
     return actions
 
 

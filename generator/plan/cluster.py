@@ -119,7 +119,9 @@ def _node_groups(base: dict, head: dict, where: list[str], blockers: list[Blocke
                                   ["eksctl", "create", "nodegroup", *CFG, "--include", name]))
             continue
         old = before[name]
-        fixed = sorted(k for k in set(old) | set(group) if k not in _SCALING and old.get(k) != group.get(k))
+        # Tags of an existing group stay as they are (see the tag action); they block nothing.
+        fixed = sorted(k for k in set(old) | set(group)
+                       if k not in (*_SCALING, "tags") and old.get(k) != group.get(k))
         for key in fixed:
             blockers.append(Blocker(
                 f"managedNodeGroups[{name}].{key}", old.get(key), group.get(key),

@@ -20,6 +20,7 @@ _NAMESPACE = {"-n": "value", "--namespace": "value"}
 _FLAGS = {
     "version": {"--template": "value", "--short": "bool"},
     "upgrade": {**_NAMESPACE, "--install": "bool", "-i": "bool", "--version": "value", "--set": "multi",
+                "--set-string": "multi",
                 "--wait": "bool", "--timeout": "value", "--create-namespace": "bool", "--atomic": "bool"},
     "list": {**_NAMESPACE, "--all": "bool", "-a": "bool", "--output": "value", "-o": "value", "--filter": "value"},
     "get": {**_NAMESPACE, "--output": "value", "-o": "value", "--all": "bool", "-a": "bool"},
@@ -85,7 +86,7 @@ def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], fla
                             f"{chart_ref.removeprefix('oci://')}:{version}: not found")
     print(f"Pulled: {chart_ref.removeprefix('oci://')}:{version}\nDigest: sha256:{'0' * 64}", file=sys.stderr)
     revision = (existing or {}).get("revision", 0) + 1
-    values = _values(flags.get("--set") or [])
+    values = _values([*(flags.get("--set") or []), *(flags.get("--set-string") or [])])
     release = {"name": name, "namespace": namespace, "revision": revision, "status": "deployed",
                "chart": f"{chart}-{version}", "app_version": version, "values": values,
                "updated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")}
