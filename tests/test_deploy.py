@@ -46,7 +46,7 @@ def crd(version: str) -> str:
 
 def controller(version: str) -> str:
     return (f"helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version {version} "
-            f"--namespace kube-system --set settings.clusterName={CLUSTER} --set settings.interruptionQueue={CLUSTER} "
+            f"--namespace kube-system --set-string settings.clusterName={CLUSTER} --set-string settings.interruptionQueue={CLUSTER} "
             "--wait")
 
 
