@@ -62,7 +62,8 @@ demo: setup
 	eksgen new demo-cluster --output-dir $(DEMO_DIR) --no-input
 	@echo
 	@echo "The demo cluster repository is $(DEMO_DIR)/demo-cluster. Look at values.yaml and rendered/,"
-	@echo "then try: cd $(DEMO_DIR)/demo-cluster && ./eks-accelerator.sh validate"
+	@echo "then try: cd $(DEMO_DIR)/demo-cluster && EKSGEN_SCHEMAS=<schema dir> ./eks-accelerator.sh validate"
+	@echo "(the schema dir holds eksctl/v0.210.0/schema.json and karpenter/v<version>/crds/, see README)"
 
 test: setup
 	pytest
