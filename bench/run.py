@@ -47,14 +47,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the generator package of this checkout, also when not installed
 
-from generator import scaffold, versions  # noqa: E402
+from generator import resources, scaffold, versions  # noqa: E402
 from generator.answers import Answers  # noqa: E402
 from generator.fleet import table  # noqa: E402
 from generator.render import CHART, RELEASE, VALUES, split_documents  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 TOOLS = ROOT / ".tools" / "bin"
-REFERENCE = Path(os.environ.get("EKSGEN_REFERENCE", ROOT.parent / "shared" / "reference"))
 RESULTS = ROOT / "bench" / "results.json"
 RUNS = max(5, int(os.environ.get("BENCH_RUNS", "7")))
 FLEET_SIZE = int(os.environ.get("BENCH_FLEET", "50"))
@@ -231,9 +230,9 @@ def cookiecutter_inputs(work: Path, answers: Answers) -> tuple[Path, Path]:
     The user config (--config-file) keeps cookiecutter's own replay and clone directories inside the
     bench's temporary directory instead of ~/.cookiecutter_replay.
     """
-    context = json.loads((scaffold.TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
+    context = json.loads((resources.template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     context |= {"cluster_name": answers.name, "_eks": scaffold.template_context(answers),
-                "_template": str(scaffold.TEMPLATE)}
+                "_template": str(resources.template_dir())}
     replay = work / "replay" / "cookiecutter-template.json"
     replay.parent.mkdir(parents=True)
     replay.write_text(json.dumps({"cookiecutter": context}), encoding="utf-8")
@@ -259,7 +258,7 @@ def kubeconform_command(repo: Path) -> Command:
     from generator.validate import Context, schemacache
     from generator.validate.kubeconform import MANIFESTS
 
-    ctx = Context(repo, schemas=REFERENCE)
+    ctx = Context(repo)
     kubernetes_dir = schemacache.kubernetes_schemas(ctx.eks_version)
     custom_dir = schemacache.crd_schemas(sorted(ctx.karpenter_crd_dir().glob("*.yaml")), lambda: ctx.karpenter_crds)
     files = sorted(str(p.relative_to(repo)) for p in (repo / MANIFESTS).rglob("*.yaml"))
@@ -304,8 +303,6 @@ def fleet_file(path: Path, size: int) -> Path:
 # ---- the benchmark ---------------------------------------------------------------------------
 
 def main() -> None:
-    if not (REFERENCE / "karpenter").is_dir():
-        sys.exit(f"bench: reference schemas not found at {REFERENCE} (set EKSGEN_REFERENCE)")
     for tool in (BIN / "eksgen", BIN / "cookiecutter", TOOLS / "helm", TOOLS / "kubeconform"):
         if not tool.exists():
             sys.exit(f"bench: {tool} not found; run `make setup`")
@@ -331,18 +328,18 @@ def run_all(work: Path) -> dict:
         return eksgen("new", NAME, "--output-dir", out, "--no-input"), work
 
     def cookiecutter(out: Path) -> Command:
-        return ([str(BIN / "cookiecutter"), str(scaffold.TEMPLATE), "--replay-file", str(replay),
+        return ([str(BIN / "cookiecutter"), str(resources.template_dir()), "--replay-file", str(replay),
                  "--config-file", str(cc_config), "--output-dir", str(out)], work)
 
     # Warm-up, untimed: the schema cache, the page cache, and the checks that the baseline is faithful.
     measure([new(work / "warm")], env)
     repo = work / "warm" / NAME
-    measure([(eksgen("validate", repo, "--schemas", REFERENCE), work)], env)
+    measure([(eksgen("validate", repo), work)], env)
     measure([cookiecutter(work / "warm-cc")], env)
     check_baseline_is_faithful(repo, work / "warm-cc" / NAME, env, eks)
     kubeconform = kubeconform_command(repo)
     linters = linter_commands(repo)
-    validate = [(eksgen("validate", repo, "--schemas", REFERENCE), work)]
+    validate = [(eksgen("validate", repo), work)]
 
     def copy_cookiecutter_output(fresh: Path) -> None:
         shutil.copytree(work / "warm-cc" / NAME, fresh / NAME)
@@ -380,7 +377,7 @@ def run_all(work: Path) -> dict:
     # where validate's time goes: each check's own time (they run concurrently)
     check_seconds: dict[str, list[float]] = {}
     for _ in range(RUNS):
-        done = subprocess.run(eksgen("validate", repo, "--schemas", REFERENCE, "--format", "json"),
+        done = subprocess.run(eksgen("validate", repo, "--format", "json"),
                               env=env, capture_output=True, text=True, check=True)
         for check in json.loads(done.stdout)["checks"]:
             check_seconds.setdefault(check["check"], []).append(check["seconds"])
@@ -402,7 +399,7 @@ def run_all(work: Path) -> dict:
         for verb, command in [
             ("new --fleet", eksgen("new", "--fleet", fleet, "--output-dir", out, "--jobs", jobs)),
             ("validate DIR...", eksgen("validate", *(out / f"fleet-{i:03d}" for i in range(FLEET_SIZE)),
-                                       "--schemas", REFERENCE, "--jobs", jobs)),
+                                       "--jobs", jobs)),
         ]:
             bench = Bench(f"fleet of {FLEET_SIZE}: {verb} --jobs {jobs}")
             bench.samples.append(measure([(command, work)], env, memory=0.1))

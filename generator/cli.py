@@ -74,8 +74,13 @@ def cli() -> None:
                    "repository per cluster in --output-dir.")
 @click.option("--jobs", type=click.IntRange(min=1),
               help="With --fleet: clusters generated at once, one process each.  [default: CPU count]")
+@click.option("--toolchain-wheel", type=click.Path(dir_okay=False, path_type=Path),
+              help="The wheel of this eksgen, for a toolchain image that cannot install it from PyPI "
+                   "(unreleased or forked eksgen).  [default: built from the source checkout eksgen "
+                   "runs from; none for an installed eksgen]")
 def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: Path | None,
-        no_input: bool, fleet_file: Path | None, jobs: int | None, **options: str | None) -> None:
+        no_input: bool, fleet_file: Path | None, jobs: int | None, toolchain_wheel: Path | None,
+        **options: str | None) -> None:
     """Create the cluster repository NAME/ (a git repository, first commit on main).
 
     With --fleet FILE, create one such repository per cluster of the fleet file, in parallel.
@@ -90,7 +95,7 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
         answered += ["--tag"] * bool(tags) + ["--config"] * (config_file is not None)
         if answered:
             raise click.UsageError(f"with --fleet, answers come from the fleet file; remove {', '.join(answered)}")
-        report = fleet.generate(fleet.load(fleet_file), output_dir, jobs=jobs)
+        report = fleet.generate(fleet.load(fleet_file), output_dir, jobs=jobs, toolchain_wheel=toolchain_wheel)
         click.echo("\n".join(report.lines()))
         if report.interrupted:
             raise fleet.Interrupted("interrupted; the repositories marked created are complete, the others were "
@@ -113,7 +118,7 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
     if not no_input and sys.stdin.isatty() and sys.stdout.isatty():
         raw = _prompt_missing(raw)
     answers = Answers.from_raw(name, raw)
-    target = scaffold.generate(answers, output_dir)
+    target = scaffold.generate(answers, output_dir, toolchain_wheel)
     click.echo(f"Created {target} (a git repository with one commit on main).")
     if not answers.aws_account_id:
         click.echo(
@@ -169,7 +174,7 @@ def validate(repos: tuple[Path, ...], only: str, skip: str, output_format: str, 
              crds: str | None, jobs: int | None) -> None:
     """Check cluster repositories offline (default: the current directory).
 
-    Checks, in order: values, render, eksctl, kubeconform, cel, policy, hygiene. With several
+    Checks, in order: values, render, eksctl, kubeconform, apiserver, policy, hygiene. With several
     REPOs, they are validated in parallel and one summary table (or JSON list) is printed.
     """
     from generator import validate as validate_module

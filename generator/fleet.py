@@ -37,7 +37,7 @@ from typing import TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from generator import tools
+from generator import toolchain, tools
 from generator.answers import DEFAULTS, Answers
 from generator.errors import AnswerError, EksgenError
 
@@ -165,7 +165,9 @@ def _answer_key_problems(where: str, answers: dict) -> list[str]:
     return problems
 
 
-def generate(fleet: Fleet, output_dir: Path, jobs: int | None = None) -> FleetReport:
+def generate(
+    fleet: Fleet, output_dir: Path, jobs: int | None = None, toolchain_wheel: Path | None = None
+) -> FleetReport:
     """Generate every cluster of the fleet into `output_dir/NAME`; results in fleet order.
 
     Answers are checked here first: a cluster with a bad answer fails with the `AnswerError`
@@ -175,10 +177,11 @@ def generate(fleet: Fleet, output_dir: Path, jobs: int | None = None) -> FleetRe
     """
     started = time.perf_counter()
     results: dict[str, ClusterResult] = {}
-    work: list[tuple[Answers, Path]] = []
+    work: list[tuple[Answers, Path, Path | None]] = []
+    wheel = toolchain.wheel_for_image(toolchain_wheel)  # built once, for every repository
     for entry in fleet.clusters:
         try:
-            work.append((Answers.from_raw(entry.name, fleet.answers_for(entry)), output_dir))
+            work.append((Answers.from_raw(entry.name, fleet.answers_for(entry)), output_dir, wheel))
         except AnswerError as exc:
             results[entry.name] = ClusterResult(entry.name, 0.0, error=exc.format_message())
     if work:
@@ -186,20 +189,20 @@ def generate(fleet: Fleet, output_dir: Path, jobs: int | None = None) -> FleetRe
         tools.helm()
     workers = worker_count(jobs, len(work))
     done = parallel_map(_generate_one, work, workers)
-    for (answers, _), result in zip(work, done, strict=True):
+    for (answers, _, _), result in zip(work, done, strict=True):
         results[answers.name] = ClusterResult(answers.name, 0.0, error=INTERRUPTED, skipped=True) \
             if result is None else result
     return FleetReport([results[entry.name] for entry in fleet.clusters], time.perf_counter() - started, workers,
                        interrupted=None in done)
 
 
-def _generate_one(job: tuple[Answers, Path]) -> ClusterResult:
+def _generate_one(job: tuple[Answers, Path, Path | None]) -> ClusterResult:
     from generator import scaffold  # cookiecutter: imported only where repositories are made
 
-    answers, output_dir = job
+    answers, output_dir, wheel = job
     started = time.perf_counter()
     try:
-        path = scaffold.generate(answers, output_dir)
+        path = scaffold.generate(answers, output_dir, wheel)
     except EksgenError as exc:
         return ClusterResult(answers.name, time.perf_counter() - started, error=exc.format_message())
     except Exception as exc:  # a bug: report it for this cluster, keep generating the others

@@ -19,11 +19,10 @@ from cookiecutter.exceptions import CookiecutterException
 from cookiecutter.generate import generate_files
 
 import generator
-from generator import regions, render, tools, versions
+from generator import regions, render, resources, toolchain, tools, versions
 from generator.answers import MAX_CLUSTER_NAME, Answers
 from generator.errors import EksgenError, TargetExistsError
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "cookiecutter-template"
 FALLBACK_GIT_IDENTITY = {"GIT_AUTHOR_NAME": "eksgen", "GIT_AUTHOR_EMAIL": "eksgen@localhost"}
 
 
@@ -56,6 +55,8 @@ def template_context(answers: Answers) -> dict:
         "kubeconform_version": versions.KUBECONFORM_VERSION,
         "kubeconform_sha256": versions.KUBECONFORM_SHA256,
         "alpine_version": versions.ALPINE_VERSION,
+        "go_version": versions.GO_VERSION,
+        "kubectl_validate_version": versions.KUBECTL_VALIDATE_VERSION,
         "eksgen_version": generator.__version__,
         "k8s_versions": list(versions.KUBERNETES),
         "karpenter_versions": list(versions.KARPENTER),
@@ -69,17 +70,19 @@ def check_target(target: Path) -> None:
         raise TargetExistsError(f"{target} already exists and is not empty; nothing was written")
 
 
-def generate(answers: Answers, output_dir: Path) -> Path:
+def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = None) -> Path:
     """Create the cluster repository `output_dir/NAME`; return its path."""
     target = output_dir / answers.name
     check_target(target)
     git = tools.git()
     tools.helm()  # fail before writing anything when helm is missing or of the wrong version
+    wheel = toolchain.wheel_for_image(toolchain_wheel)
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".eksgen-{answers.name}-", dir=output_dir))
     try:
         with _terminate_as_interrupt():
             project = render_template(answers, staging)
+            toolchain.place(wheel, project)
             render.write(project, render.render(project))
             _first_commit(git, project)
             check_target(target)  # it may have appeared while we worked
@@ -93,13 +96,14 @@ def generate(answers: Answers, output_dir: Path) -> Path:
 
 def render_template(answers: Answers, output_dir: Path) -> Path:
     """Run cookiecutter on the template; return the rendered project directory."""
-    config = _read_cookiecutter_json()
+    template = resources.template_dir()
+    config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
     config["cluster_name"] = answers.name
     config["_eks"] = template_context(answers)
-    config["_template"] = str(TEMPLATE)
+    config["_template"] = str(template)
     try:
         project = generate_files(
-            repo_dir=str(TEMPLATE),
+            repo_dir=str(template),
             context={"cookiecutter": config},
             output_dir=str(output_dir),
             accept_hooks=False,
@@ -107,10 +111,6 @@ def render_template(answers: Answers, output_dir: Path) -> Path:
     except CookiecutterException as exc:
         raise EksgenError(f"the cookiecutter template failed to render: {exc}") from exc
     return Path(project)
-
-
-def _read_cookiecutter_json() -> dict:
-    return json.loads((TEMPLATE / "cookiecutter.json").read_text(encoding="utf-8"))
 
 
 def _first_commit(git: str, project: Path) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-EKSCTL_VERSION = "0.210.0"
+EKSCTL_VERSION = "0.230.0"
 HELM_VERSION = "3.16.4"
 KUBECONFORM_VERSION = "0.6.7"
 ACTIONLINT_VERSION = "1.7.12"
+KUBECTL_VALIDATE_VERSION = "0.0.5-0.20260105161640-a97ccfaca20b"
+ACT_VERSION = "0.2.89"
 ALPINE_VERSION = "3.21"
+GO_VERSION = "1.26"  # the toolchain image's build stage (kubectl-validate needs Go 1.25+)
 
 # sha256 of the linux/amd64 release archives the toolchain image downloads.
 HELM_SHA256 = "fc307327959aa38ed8f9f7e66d45492bb022a66c3e5da6063958254b9767d179"

@@ -1,4 +1,4 @@
-"""Shared fixtures: the reference data, tools on PATH, no network, no writes to the cwd."""
+"""Shared fixtures: the packaged schemas, tools on PATH, no network, no writes to the cwd."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from generator import resources
 from generator.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = Path(os.environ.get("EKSGEN_REFERENCE", ROOT.parent / "shared" / "reference"))
 
 # The pinned tools `make setup` builds; tests find them even when run without make.
 os.environ["PATH"] = os.pathsep.join(
@@ -21,10 +21,9 @@ os.environ["PATH"] = os.pathsep.join(
 
 
 @pytest.fixture(scope="session")
-def reference() -> Path:
-    if not (REFERENCE / "karpenter").is_dir():
-        pytest.fail(f"reference data not found at {REFERENCE} (set EKSGEN_REFERENCE)")
-    return REFERENCE
+def schemas() -> Path:
+    """The upstream schemas and CRDs shipped inside the package (generator/schemas/)."""
+    return resources.schemas_dir()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -8,6 +8,9 @@ from pathlib import Path
 import jsonschema
 from ruamel.yaml import YAML
 
+import generator
+from generator import versions
+
 GENERATED_FILES = [
     ".eksgen.yaml",
     ".github/CODEOWNERS",
@@ -33,6 +36,8 @@ GENERATED_FILES = [
     "rendered/manifests/nodepool.yaml",
     "rendered/manifests/storageclass.yaml",
     "toolchain/Dockerfile",
+    "toolchain/wheels/README.md",
+    f"toolchain/wheels/eksgen-{generator.__version__}-py3-none-any.whl",  # eksgen runs from its source tree
     "values.yaml",
 ]
 
@@ -51,8 +56,8 @@ def tree(root: Path) -> list[str]:
     )
 
 
-def eksctl_validator(reference: Path) -> jsonschema.Draft7Validator:
-    schema = json.loads((reference / "eksctl" / "v0.210.0" / "schema.json").read_text())
+def eksctl_validator(schemas: Path) -> jsonschema.Draft7Validator:
+    schema = json.loads((schemas / "eksctl" / f"v{versions.EKSCTL_VERSION}" / "schema.json").read_text())
     return jsonschema.Draft7Validator(schema)
 
 

@@ -46,7 +46,8 @@ def crd(version: str) -> str:
 
 def controller(version: str) -> str:
     return (f"helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version {version} "
-            f"--namespace kube-system --set-string settings.clusterName={CLUSTER} --set-string settings.interruptionQueue={CLUSTER} "
+            f"--namespace kube-system --set-string settings.clusterName={CLUSTER} "
+            f"--set-string settings.interruptionQueue={CLUSTER} "
             "--wait")
 
 
@@ -412,7 +413,7 @@ def test_tools_of_other_versions_are_refused_before_anything_is_read(fakes, repo
     monkeypatch.setenv("FAKE_AWS_REAL_VERSION", "1")  # the real aws CLI of the test extra: v1
     result = deploy(cli_invoke, repo, expect=1)
     problems = result.output.split("nothing was changed:")[1]
-    assert re.search(r"- eksctl at \S+/eksctl is 0\.200\.0, but deploys need eksctl 0\.210\.0", problems)
+    assert re.search(r"- eksctl at \S+/eksctl is 0\.200\.0, but deploys need eksctl 0\.230\.0", problems)
     assert re.search(r"- kubectl at \S+ is v1\.29\.3, too far from the cluster's Kubernetes 1\.31", problems)
     assert re.search(r"- aws at \S+ is aws-cli/1\.\d+\.\d+, but deploys need the AWS CLI v2", problems)
     assert "helm" not in result.output.split("nothing was changed:")[1], "helm 3.16.4 is fine"

@@ -68,14 +68,14 @@ def test_is_plain_yaml_with_policies_as_objects(repo):
             assert isinstance(document, dict), f"{logical}: PolicyDocument must be an object, not a JSON string"
 
 
-def test_matches_karpenters_own_template_of_the_release(repo, reference):
+def test_matches_karpenters_own_template_of_the_release(repo, schemas):
     """Resource by resource, after resolving intrinsics: same ids, types and properties.
 
     The official template takes the cluster name as the ClusterName parameter and writes policies
     as JSON strings; ours has the name written in and policies as objects. Resolved, both must be
     the same data, so condition keys such as aws:ResourceTag/kubernetes.io/cluster/<name> keep
     their meaning exactly."""
-    official = cfn.load(reference / "karpenter" / f"v{_version(repo)}" / "cloudformation.yaml")
+    official = cfn.load(schemas / "karpenter" / f"v{_version(repo)}" / "cloudformation.yaml")
     ours = _template(repo)
     parameters = {"ClusterName": CLUSTER}
     assert set(ours["Resources"]) == set(official["Resources"])
@@ -159,13 +159,13 @@ def test_split_documents_refuses_two_templates():
         render.split_documents(f"---\n{_TEMPLATE}\n---\n{_TEMPLATE}\n")
 
 
-def test_validate_checks_ignore_the_template(repo, reference):
-    """kubeconform, cel and policy read rendered/manifests and the ClusterConfig; the template is
+def test_validate_checks_ignore_the_template(repo, schemas):
+    """kubeconform, apiserver and policy read rendered/manifests and the ClusterConfig; the template is
     neither, and the render check covers it like every rendered file."""
-    result = CliRunner().invoke(cli, ["validate", str(repo), "--schemas", str(reference), "--skip", "hygiene"],
+    result = CliRunner().invoke(cli, ["validate", str(repo), "--schemas", str(schemas), "--skip", "hygiene"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    for check in ("values", "render", "eksctl", "kubeconform", "cel", "policy"):
+    for check in ("values", "render", "eksctl", "kubeconform", "apiserver", "policy"):
         assert f"PASS  {check}" in result.output
     assert "karpenter.yaml" not in result.output  # no check reported anything about it
 

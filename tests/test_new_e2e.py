@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import versions
 from tests.helpers import (
     GENERATED_FILES,
     crd_validator,
@@ -100,19 +101,19 @@ def test_render_script_reproduces_rendered_byte_for_byte(generated, tmp_path):
     assert status.stdout == ""
 
 
-def test_validate_script_passes_every_check(generated, reference):
+def test_validate_script_passes_every_check(generated, schemas):
     _, repo = generated
     result = subprocess.run(["./eks-accelerator.sh", "validate"], cwd=repo, capture_output=True, text=True,
-                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native", "EKSGEN_SCHEMAS": str(reference)})
+                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native", "EKSGEN_SCHEMAS": str(schemas)})
     assert result.returncode == 0, result.stdout + result.stderr
-    for check in ("values", "render", "eksctl", "kubeconform", "cel", "policy", "hygiene"):
+    for check in ("values", "render", "eksctl", "kubeconform", "apiserver", "policy", "hygiene"):
         assert f"PASS  {check}" in result.stdout
 
 
-def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, reference):
+def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, schemas):
     name, repo = generated
     config = load_yaml(repo / "rendered/eksctl/cluster.yaml")
-    assert errors(eksctl_validator(reference), config) == []
+    assert errors(eksctl_validator(schemas), config) == []
     assert config["apiVersion"] == "eksctl.io/v1alpha5"
     assert config["metadata"]["tags"]["karpenter.sh/discovery"] == "my-cluster"
     assert config["iam"]["withOIDC"] is True
@@ -150,10 +151,10 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, ref
             "arn:aws:iam::000123456789:policy/KarpenterControllerNodeLifecyclePolicy-my-cluster")
 
 
-def test_karpenter_objects_are_valid_v1_for_the_pinned_crds(generated, reference):
+def test_karpenter_objects_are_valid_v1_for_the_pinned_crds(generated, schemas):
     name, repo = generated
     version = load_yaml(repo / "values.yaml")["karpenter"]["version"]
-    crds = reference / "karpenter" / f"v{version}" / "crds"
+    crds = schemas / "karpenter" / f"v{version}" / "crds"
     pool = load_yaml(repo / "rendered/manifests/nodepool.yaml")
     node_class = load_yaml(repo / "rendered/manifests/ec2nodeclass.yaml")
     assert errors(crd_validator(crds / "karpenter.sh_nodepools.yaml"), pool) == []
@@ -236,7 +237,7 @@ def test_toolchain_pins_versions_and_checks_every_download(generated):
     k8s = load_yaml(repo / "values.yaml")["eksVersion"]
     assert dockerfile.startswith("# ") and "FROM alpine:3.21\n" in dockerfile
     assert f"ARG KUBECTL_VERSION=v{k8s}.0" in dockerfile
-    assert "ARG EKSCTL_VERSION=v0.210.0" in dockerfile and "ARG HELM_VERSION=v3.16.4" in dockerfile
+    assert f"ARG EKSCTL_VERSION=v{versions.EKSCTL_VERSION}" in dockerfile and "ARG HELM_VERSION=v3.16.4" in dockerfile
     assert dockerfile.count("curl -fsSL") == dockerfile.count("sha256sum -c") + 1  # eksctl: archive + list
     assert "\nUSER 10001\n" in dockerfile
 

@@ -40,8 +40,8 @@ def _scenario(pristine: dict[str, Path], tmp_path: Path, edits: list[str], sourc
     return repo
 
 
-def _plan(repo: Path, reference: Path):
-    return plan_module.build(repo, "main", schemas=reference)
+def _plan(repo: Path, schemas: Path):
+    return plan_module.build(repo, "main", schemas=schemas)
 
 
 def _golden(name: str, text: str) -> None:
@@ -55,14 +55,14 @@ def _phases(plan) -> list[tuple[str, str]]:
     return [(a.phase, a.title) for a in plan.actions]
 
 
-def test_no_change_is_a_no_op(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, []), reference)
+def test_no_change_is_a_no_op(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, []), schemas)
     assert plan.kind == "no-op" and plan.actions == [] and plan.files == []
     _golden("no-change", markdown.render(plan))
 
 
-def test_nodepool_limit_change_applies_in_place(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.limits.cpu=2000"]), reference)
+def test_nodepool_limit_change_applies_in_place(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.limits.cpu=2000"]), schemas)
     assert plan.kind == "in-place"
     assert _phases(plan) == [("manifests", "apply rendered/manifests/nodepool.yaml")]
     assert [(i.change, i.effect) for i in plan.karpenter.impacts] == [("spec.limits.cpu", "in-place")]
@@ -70,8 +70,8 @@ def test_nodepool_limit_change_applies_in_place(pristine, tmp_path, reference):
     _golden("nodepool-limit", markdown.render(plan))
 
 
-def test_instance_families_change_drifts_nodes(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.instanceCategories=[c, m]"]), reference)
+def test_instance_families_change_drifts_nodes(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.instanceCategories=[c, m]"]), schemas)
     assert plan.kind == "disruptive"
     assert [(i.object, i.change, i.effect) for i in plan.karpenter.impacts] == [
         ("NodePool/default", "requirements", "drift")]
@@ -79,8 +79,8 @@ def test_instance_families_change_drifts_nodes(pristine, tmp_path, reference):
     _golden("instance-families", markdown.render(plan))
 
 
-def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.32"]), reference)
+def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.32"]), schemas)
     assert plan.kind == "disruptive" and plan.blockers == []
     assert _phases(plan) == [
         ("control-plane", "upgrade the control plane from 1.31 to 1.32"),
@@ -93,8 +93,8 @@ def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order
     _golden("kubernetes-1.31-to-1.32", markdown.render(plan))
 
 
-def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.33"]), reference)
+def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.33"]), schemas)
     assert plan.kind == "blocked"
     (blocker,) = plan.blockers
     assert (blocker.field, blocker.before, blocker.after) == ("metadata.version", "1.31", "1.33")
@@ -102,8 +102,8 @@ def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, reference):
     _golden("kubernetes-1.31-to-1.33", markdown.render(plan))
 
 
-def test_node_group_added_and_removed(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, [], rename_group="workers"), reference)
+def test_node_group_added_and_removed(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, [], rename_group="workers"), schemas)
     assert plan.kind == "disruptive"
     assert _phases(plan) == [("node-groups", "create node group workers"),
                              ("node-group-removals", "drain and delete node group system")]
@@ -112,16 +112,16 @@ def test_node_group_added_and_removed(pristine, tmp_path, reference):
     _golden("node-group-added-and-removed", markdown.render(plan))
 
 
-def test_vpc_cidr_change_is_blocked(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["vpc.cidr=10.20.0.0/16"]), reference)
+def test_vpc_cidr_change_is_blocked(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["vpc.cidr=10.20.0.0/16"]), schemas)
     assert plan.kind == "blocked"
     assert [b.field for b in plan.blockers] == ["vpc.cidr"]
     assert plan.blockers[0].before == "10.10.0.0/16" and plan.blockers[0].after == "10.20.0.0/16"
     _golden("vpc-cidr", markdown.render(plan))
 
 
-def test_karpenter_version_bump(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.version=1.14.1"], source="karpenter-1.0.9"), reference)
+def test_karpenter_version_bump(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.version=1.14.1"], source="karpenter-1.0.9"), schemas)
     titles = _phases(plan)
     assert ("karpenter-controller", "upgrade Karpenter 1.0.9 -> 1.14.1") in titles
     assert plan.karpenter.version["from"] == "1.0.9" and plan.karpenter.version["to"] == "1.14.1"
@@ -130,9 +130,9 @@ def test_karpenter_version_bump(pristine, tmp_path, reference):
     _golden("karpenter-1.0.9-to-1.14.1", markdown.render(plan))
 
 
-def test_json_carries_the_same_content(pristine, tmp_path, reference, cli_invoke):
+def test_json_carries_the_same_content(pristine, tmp_path, schemas, cli_invoke):
     repo = _scenario(pristine, tmp_path, ["eksVersion=1.32"])
-    result = cli_invoke("plan", "--base", "main", "--repo", repo, "--format", "json", "--schemas", reference)
+    result = cli_invoke("plan", "--base", "main", "--repo", repo, "--format", "json", "--schemas", schemas)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["summary"]["kind"] == "disruptive"
@@ -142,7 +142,7 @@ def test_json_carries_the_same_content(pristine, tmp_path, reference, cli_invoke
     assert data["karpenter"]["replacesNodes"] is True
 
 
-def test_plan_against_a_committed_base_branch(pristine, tmp_path, reference, cli_invoke):
+def test_plan_against_a_committed_base_branch(pristine, tmp_path, schemas, cli_invoke):
     repo = _scenario(pristine, tmp_path, [])
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
     subprocess.run([*git, "checkout", "-q", "-b", "bigger"], check=True)
@@ -161,8 +161,8 @@ def test_unknown_base_ref_is_a_clear_error(pristine, tmp_path, cli_invoke):
     assert result.exit_code == 1 and "--base 'no-such-branch': not a commit" in result.output
 
 
-def test_tag_change_tags_the_cluster_and_blocks_nothing(pristine, tmp_path, reference):
-    plan = _plan(_scenario(pristine, tmp_path, ["tags={team: platform}"]), reference)
+def test_tag_change_tags_the_cluster_and_blocks_nothing(pristine, tmp_path, schemas):
+    plan = _plan(_scenario(pristine, tmp_path, ["tags={team: platform}"]), schemas)
     assert plan.blockers == []
     tag = next(a for a in plan.actions if a.phase == "tags")
     assert tag.command[:3] == ["aws", "eks", "tag-resource"] and tag.command[-1] == '{"team": "platform"}'

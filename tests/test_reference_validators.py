@@ -24,8 +24,8 @@ POOL = {
 
 
 @pytest.mark.parametrize("version", ["v1.0.9", "v1.14.1"])
-def test_crd_validator_accepts_v1_and_rejects_v1beta1_leftovers(reference, version):
-    validator = crd_validator(reference / "karpenter" / version / "crds" / "karpenter.sh_nodepools.yaml")
+def test_crd_validator_accepts_v1_and_rejects_v1beta1_leftovers(schemas, version):
+    validator = crd_validator(schemas / "karpenter" / version / "crds" / "karpenter.sh_nodepools.yaml")
     assert errors(validator, POOL) == []
 
     old_policy = copy.deepcopy(POOL)
@@ -41,8 +41,8 @@ def test_crd_validator_accepts_v1_and_rejects_v1beta1_leftovers(reference, versi
     assert errors(validator, api_version_ref)
 
 
-def test_eksctl_validator_rejects_a_misspelt_field(reference):
+def test_eksctl_validator_rejects_a_misspelt_field(schemas):
     config = {"apiVersion": "eksctl.io/v1alpha5", "kind": "ClusterConfig",
               "metadata": {"name": "x", "region": "us-west-2"},
               "managedNodeGroups": [{"name": "a", "instanceTyp": "t3.small"}]}
-    assert any("instanceTyp" in e for e in errors(eksctl_validator(reference), config))
+    assert any("instanceTyp" in e for e in errors(eksctl_validator(schemas), config))

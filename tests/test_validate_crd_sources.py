@@ -22,9 +22,9 @@ def repo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def mirror(reference, tmp_path):
+def mirror(schemas, tmp_path):
     """A local stand-in for the GitHub contents API at the release tag, on 127.0.0.1."""
-    crds = reference / "karpenter" / "v1.14.1" / "crds"
+    crds = schemas / "karpenter" / "v1.14.1" / "crds"
     served = tmp_path / "served"
     shutil.copytree(crds, served)
     requests: list[str] = []
@@ -57,35 +57,35 @@ def mirror(reference, tmp_path):
     server.shutdown()
 
 
-def test_crds_from_a_directory(repo, reference, tmp_path):
+def test_crds_from_a_directory(repo, schemas, tmp_path):
     crds = tmp_path / "my-crds"
-    shutil.copytree(reference / "karpenter" / "v1.14.1" / "crds", crds)
-    ctx = Context(repo, schemas=reference, crds=str(crds))
+    shutil.copytree(schemas / "karpenter" / "v1.14.1" / "crds", crds)
+    ctx = Context(repo, schemas=schemas, crds=str(crds))
     assert ctx.karpenter_crd_dir() == crds
-    assert all(r.passed for r in run(ctx, only=["kubeconform", "cel"]))
+    assert all(r.passed for r in run(ctx, only=["kubeconform", "apiserver"]))
 
 
-def test_crds_from_upstream_are_downloaded_once_and_cached(repo, reference, mirror, monkeypatch):
+def test_crds_from_upstream_are_downloaded_once_and_cached(repo, schemas, mirror, monkeypatch):
     url, requests = mirror
     monkeypatch.setenv("EKSGEN_CRDS_UPSTREAM_URL", url)
-    first = Context(repo, schemas=reference, crds="upstream")
-    assert all(r.passed for r in run(first, only=["kubeconform", "cel"]))
+    first = Context(repo, schemas=schemas, crds="upstream")
+    assert all(r.passed for r in run(first, only=["kubeconform", "apiserver"]))
     assert requests[0] == "/contents?ref=v1.14.1" and len(requests) == 1 + 5
-    second = Context(repo, schemas=reference, crds="upstream")
+    second = Context(repo, schemas=schemas, crds="upstream")
     assert second.karpenter_crd_dir() == first.karpenter_crd_dir()
     assert len(requests) == 6, "a second run reads the cache"
 
 
-def test_upstream_unreachable_is_an_error(repo, reference, monkeypatch, tmp_path):
+def test_upstream_unreachable_is_an_error(repo, schemas, monkeypatch, tmp_path):
     monkeypatch.setenv("EKSGEN_CRDS_UPSTREAM_URL", "http://127.0.0.1:9/contents?ref=v{version}")
     monkeypatch.setenv("EKSGEN_CACHE", str(tmp_path / "cache"))
     with pytest.raises(EksgenError, match="cannot download Karpenter v1.14.1 CRDs"):
-        Context(repo, schemas=reference, crds="upstream").karpenter_crd_dir()
-    (result,) = run(Context(repo, schemas=reference, crds="upstream"), only=["cel"])
+        Context(repo, schemas=schemas, crds="upstream").karpenter_crd_dir()
+    (result,) = run(Context(repo, schemas=schemas, crds="upstream"), only=["apiserver"])
     assert not result.passed
 
 
-def test_missing_crds_are_an_error(repo, reference, tmp_path):
-    (result,) = run(Context(repo, schemas=reference, crds=str(tmp_path)), only=["kubeconform"])
+def test_missing_crds_are_an_error(repo, schemas, tmp_path):
+    (result,) = run(Context(repo, schemas=schemas, crds=str(tmp_path)), only=["kubeconform"])
     assert not result.passed
     assert "CRDs not found" in result.findings[0].message

@@ -54,8 +54,8 @@ def repo(generated, tmp_path) -> Path:
 
 # ---- real repositories ---------------------------------------------------------------------
 @pytest.mark.parametrize(("k8s", "karpenter"), SUPPORTED)
-def test_a_fresh_repo_passes(generated, reference, k8s, karpenter):
-    ctx = Context(generated(k8s, karpenter), schemas=reference)
+def test_a_fresh_repo_passes(generated, schemas, k8s, karpenter):
+    ctx = Context(generated(k8s, karpenter), schemas=schemas)
     assert kubeconform.run(ctx) == []
     (note,) = ctx.notes["kubeconform"]
     # All three resources were checked against a schema, none skipped.
@@ -63,8 +63,8 @@ def test_a_fresh_repo_passes(generated, reference, k8s, karpenter):
     assert f"Kubernetes {k8s}" in note and f"Karpenter v{karpenter}" in note
 
 
-def test_the_check_runs_through_the_cli(cli_invoke, generated, reference):
-    result = cli_invoke("validate", generated(), "--only", "kubeconform", "--schemas", reference)
+def test_the_check_runs_through_the_cli(cli_invoke, generated, schemas):
+    result = cli_invoke("validate", generated(), "--only", "kubeconform", "--schemas", schemas)
     assert result.exit_code == 0, result.output
     assert "PASS  kubeconform" in result.output and "3 resources" in result.output
 
@@ -103,7 +103,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_a_known_bad_manifest_is_rejected_at_its_field(repo, reference, case):
+def test_a_known_bad_manifest_is_rejected_at_its_field(repo, schemas, case):
     file, old, new, marker, field, words = BAD[case]
     path = repo / file
     text = path.read_text()
@@ -111,19 +111,19 @@ def test_a_known_bad_manifest_is_rejected_at_its_field(repo, reference, case):
     path.write_text(text.replace(old, new, 1))
     line = path.read_text().splitlines().index(marker) + 1
 
-    findings = kubeconform.run(Context(repo, schemas=reference))
+    findings = kubeconform.run(Context(repo, schemas=schemas))
     assert [(f.file, f.line, f.severity) for f in findings] == [(file, line, "error")], findings
     assert field in findings[0].message and words in findings[0].message
 
 
-def test_errors_reported_together_are_each_named(repo, reference):
+def test_errors_reported_together_are_each_named(repo, schemas):
     """Errors in two places: kubeconform passes one of them on as a cause without a message."""
     path = repo / NODEPOOL
     path.write_text(path.read_text().replace('"WhenEmptyOrUnderutilized"', '"WhenUnderutilized"').replace(
         '    consolidateAfter: "1m"\n', '    consolidateAfter: "1m"\n    expireAfter: "720h"\n').replace(
         "        group: karpenter.k8s.aws\n", "        group: karpenter.k8s.aws\n        apiVersion: x/v1\n"))
     lines = path.read_text().splitlines()
-    findings = kubeconform.run(Context(repo, schemas=reference))
+    findings = kubeconform.run(Context(repo, schemas=schemas))
     assert [(f.line, f.message.split(":")[0]) for f in findings] == [
         (lines.index("        apiVersion: x/v1") + 1, "NodePool/default spec.template.spec.nodeClassRef.apiVersion"),
         (lines.index('    consolidationPolicy: "WhenUnderutilized"') + 1,
@@ -133,13 +133,13 @@ def test_errors_reported_together_are_each_named(repo, reference):
     assert all(f.message.split(": ", 1)[1] for f in findings), "each with kubeconform's or jsonschema's reason"
 
 
-def test_errors_behind_a_ref_are_named_at_their_field(repo, reference):
+def test_errors_behind_a_ref_are_named_at_their_field(repo, schemas):
     """kubeconform says only "doesn't validate with ...ObjectMeta" for a bad label value."""
     path = repo / STORAGECLASS
     path.write_text(path.read_text().replace("part-of: eks-complete", "part-of: 3").replace(
         "allowVolumeExpansion: true", 'allowVolumeExpansion: "yes"'))
     lines = path.read_text().splitlines()
-    findings = kubeconform.run(Context(repo, schemas=reference))
+    findings = kubeconform.run(Context(repo, schemas=schemas))
     assert [(f.line, f.message) for f in findings] == [
         (lines.index("    app.kubernetes.io/part-of: 3") + 1,
          "StorageClass/gp3 metadata.labels.app.kubernetes.io/part-of: 3 is not of type 'string', 'null'"),
@@ -148,39 +148,39 @@ def test_errors_behind_a_ref_are_named_at_their_field(repo, reference):
     ]
 
 
-def test_a_kind_without_a_schema_is_an_error_not_skipped(repo, reference):
+def test_a_kind_without_a_schema_is_an_error_not_skipped(repo, schemas):
     (repo / "rendered/manifests/widget.yaml").write_text(
         "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
-    (finding,) = kubeconform.run(Context(repo, schemas=reference))
+    (finding,) = kubeconform.run(Context(repo, schemas=schemas))
     assert (finding.file, finding.line, finding.severity) == ("rendered/manifests/widget.yaml", 1, "error")
     assert "could not find schema for Widget" in finding.message
 
 
-def test_a_karpenter_kind_of_another_release_has_no_schema(repo, reference):
+def test_a_karpenter_kind_of_another_release_has_no_schema(repo, schemas):
     """A v1beta1 NodePool is valid for Karpenter 1.0 only; 1.14 serves no v1beta1."""
     path = repo / NODEPOOL
     path.write_text(path.read_text().replace("apiVersion: karpenter.sh/v1\n", "apiVersion: karpenter.sh/v1beta1\n"))
-    (finding,) = kubeconform.run(Context(repo, schemas=reference))
+    (finding,) = kubeconform.run(Context(repo, schemas=schemas))
     assert finding.file == NODEPOOL and "could not find schema for NodePool" in finding.message
 
 
-def test_missing_kubeconform_says_how_to_get_it(repo, reference, monkeypatch, tmp_path):
+def test_missing_kubeconform_says_how_to_get_it(repo, schemas, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    (finding,) = kubeconform.run(Context(repo, schemas=reference))
+    (finding,) = kubeconform.run(Context(repo, schemas=schemas))
     assert "make setup" in finding.message and "yannh/kubeconform/cmd/kubeconform@v0.6.7" in finding.message
 
 
-def test_a_kubernetes_version_without_schemas_is_an_error(repo, reference):
+def test_a_kubernetes_version_without_schemas_is_an_error(repo, schemas):
     values = repo / "values.yaml"
     values.write_text(values.read_text().replace('eksVersion: "1.31"', 'eksVersion: "1.9"'))
     with pytest.raises(EksgenError, match="no schemas for Kubernetes 1.9"):
-        kubeconform.run(Context(repo, schemas=reference))
+        kubeconform.run(Context(repo, schemas=schemas))
 
 
 # ---- the cache -------------------------------------------------------------------------------
-def test_a_warm_run_converts_nothing(generated, reference, monkeypatch, tmp_path):
+def test_a_warm_run_converts_nothing(generated, schemas, monkeypatch, tmp_path):
     monkeypatch.setenv("EKSGEN_CACHE", str(tmp_path / "cache"))
-    assert kubeconform.run(Context(generated(), schemas=reference)) == []
+    assert kubeconform.run(Context(generated(), schemas=schemas)) == []
     assert len(list((tmp_path / "cache" / "crds").iterdir())) == 1
     assert [p.name for p in (tmp_path / "cache" / "kubernetes").glob("*/*")] == ["v1.31-strict"]
 
@@ -189,7 +189,7 @@ def test_a_warm_run_converts_nothing(generated, reference, monkeypatch, tmp_path
 
     monkeypatch.setattr(schemacache, "_copy_rewritten", no_conversion)
     monkeypatch.setattr(crdschema, "write_crd_schemas", no_conversion)
-    ctx = Context(generated(), schemas=reference)
+    ctx = Context(generated(), schemas=schemas)
     assert kubeconform.run(ctx) == [] and "3 valid" in ctx.notes["kubeconform"][0]
 
 
@@ -345,15 +345,15 @@ def test_written_files_are_named_for_the_kubeconform_template(tmp_path):
     assert json.loads(path.read_text())["properties"]["kind"] == {"type": "string", "const": "Widget"}
 
 
-def test_reference_crds_of_karpenter_1_0_serve_v1_and_v1beta1(reference, tmp_path):
-    names = sorted(p.name for p in crdschema.write_crd_schemas(_crds(reference, "1.0.9"), tmp_path / "out"))
+def test_reference_crds_of_karpenter_1_0_serve_v1_and_v1beta1(schemas, tmp_path):
+    names = sorted(p.name for p in crdschema.write_crd_schemas(_crds(schemas, "1.0.9"), tmp_path / "out"))
     assert names == ["ec2nodeclass_v1.json", "ec2nodeclass_v1beta1.json", "nodeclaim_v1.json",
                      "nodeclaim_v1beta1.json", "nodepool_v1.json", "nodepool_v1beta1.json"]
 
 
-def _crds(reference: Path, version: str) -> list[dict]:
+def _crds(schemas: Path, version: str) -> list[dict]:
     loader = YAML(typ="safe")
-    crd_dir = reference / "karpenter" / f"v{version}" / "crds"
+    crd_dir = schemas / "karpenter" / f"v{version}" / "crds"
     return [loader.load(p.read_text()) for p in sorted(crd_dir.glob("*.yaml"))]
 
 
@@ -364,6 +364,6 @@ def test_two_crds_of_one_kind_and_version_cannot_share_a_file(tmp_path):
 
 
 @pytest.mark.parametrize("version", ["1.0.9", "1.14.1"])
-def test_every_converted_reference_schema_is_valid_draft_07(reference, tmp_path, version):
-    for path in crdschema.write_crd_schemas(_crds(reference, version), tmp_path):
+def test_every_converted_reference_schema_is_valid_draft_07(schemas, tmp_path, version):
+    for path in crdschema.write_crd_schemas(_crds(schemas, version), tmp_path):
         jsonschema.Draft7Validator.check_schema(json.loads(path.read_text()))

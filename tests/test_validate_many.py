@@ -35,8 +35,8 @@ def repos(pristine, tmp_path) -> list[Path]:
     return copies
 
 
-def test_several_repos_give_one_table_and_one_failing_repo_fails_the_run(cli_invoke, repos, reference):
-    result = cli_invoke("validate", *repos, "--schemas", reference, "--jobs", "2")
+def test_several_repos_give_one_table_and_one_failing_repo_fails_the_run(cli_invoke, repos, schemas):
+    result = cli_invoke("validate", *repos, "--schemas", schemas, "--jobs", "2")
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["REPOSITORY", "RESULT", "SECONDS", "FAILING", "CHECKS"]
@@ -51,8 +51,8 @@ def test_several_repos_give_one_table_and_one_failing_repo_fails_the_run(cli_inv
     assert "PASS  values" not in result.output  # the per-check report is for one repository
 
 
-def test_json_is_a_list_with_one_report_per_repo(cli_invoke, repos, reference):
-    result = cli_invoke("validate", *repos, "--schemas", reference, "--format", "json", "--jobs", "2")
+def test_json_is_a_list_with_one_report_per_repo(cli_invoke, repos, schemas):
+    result = cli_invoke("validate", *repos, "--schemas", schemas, "--format", "json", "--jobs", "2")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert [r["repo"] for r in report] == [str(r) for r in repos]
@@ -65,8 +65,8 @@ def test_json_is_a_list_with_one_report_per_repo(cli_invoke, repos, reference):
     assert "'three' is not of type 'integer'" in values["findings"][0]["message"]
 
 
-def test_one_repo_keeps_the_detailed_report(cli_invoke, repos, reference):
-    result = cli_invoke("validate", repos[1], "--schemas", reference, "--only", "values,policy")
+def test_one_repo_keeps_the_detailed_report(cli_invoke, repos, schemas):
+    result = cli_invoke("validate", repos[1], "--schemas", schemas, "--only", "values,policy")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith("FAIL  values ")
@@ -76,22 +76,22 @@ def test_one_repo_keeps_the_detailed_report(cli_invoke, repos, reference):
     assert "Error: failed checks: values" in result.output
 
 
-def test_only_and_skip_apply_to_every_repo(repos, reference):
-    report = many.validate_many(repos, only=["values", "policy"], skip=["policy"], schemas=reference, jobs=2)
+def test_only_and_skip_apply_to_every_repo(repos, schemas):
+    report = many.validate_many(repos, only=["values", "policy"], skip=["policy"], schemas=schemas, jobs=2)
     assert [[c.name for c in r.checks] for r in report.results] == [["values"]] * 3
     assert [r.passed for r in report.results] == [True, False, True]
     assert report.failed == [repos[1]]
 
 
-def test_one_job_validates_in_this_process_with_the_same_verdicts(repos, reference):
-    report = many.validate_many(repos, skip=["hygiene"], schemas=reference, jobs=1)
+def test_one_job_validates_in_this_process_with_the_same_verdicts(repos, schemas):
+    report = many.validate_many(repos, skip=["hygiene"], schemas=schemas, jobs=1)
     assert report.jobs == 1
     assert [r.failed_checks for r in report.results] == [[], ["values", "render"], []]
     assert "in this process" in report.lines()[-1]
 
 
-def test_an_unknown_check_is_refused_before_any_repo_is_validated(cli_invoke, repos, reference):
-    result = cli_invoke("validate", *repos, "--schemas", reference, "--only", "valeus")
+def test_an_unknown_check_is_refused_before_any_repo_is_validated(cli_invoke, repos, schemas):
+    result = cli_invoke("validate", *repos, "--schemas", schemas, "--only", "valeus")
     assert result.exit_code == 1
     assert "unknown check 'valeus'" in result.output
     assert "REPOSITORY" not in result.output
@@ -99,10 +99,10 @@ def test_an_unknown_check_is_refused_before_any_repo_is_validated(cli_invoke, re
         many.validate_many(repos, skip=["nope"])
 
 
-def test_a_directory_that_is_no_repository_fails_its_row_only(cli_invoke, repos, reference, tmp_path):
+def test_a_directory_that_is_no_repository_fails_its_row_only(cli_invoke, repos, schemas, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = cli_invoke("validate", repos[0], empty, "--schemas", reference, "--only", "values,render")
+    result = cli_invoke("validate", repos[0], empty, "--schemas", schemas, "--only", "values,render")
     assert result.exit_code == 1
     rows = [line.split(maxsplit=3) for line in result.stdout.splitlines()[1:3]]
     assert rows[0][:2] == [str(repos[0]), "PASS"]

@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "cookiecutter-template" / "{{cookiecutter.cluster_name}}"
 
 
-def _compatibility(reference: Path) -> list[dict]:
-    return load_yaml(reference / "karpenter" / "compatibility.yaml")["compatibility"]
+def _compatibility(schemas: Path) -> list[dict]:
+    return load_yaml(schemas / "karpenter" / "compatibility.yaml")["compatibility"]
 
 
 def _row_for(rows: list[dict], version: str) -> dict:
@@ -30,14 +30,14 @@ def _row_for(rows: list[dict], version: str) -> dict:
 
 
 @pytest.mark.parametrize("release", list(versions.KARPENTER.values()), ids=lambda r: r.version)
-def test_karpenter_ranges_match_the_compatibility_matrix(reference, release):
-    row = _row_for(_compatibility(reference), release.version)
+def test_karpenter_ranges_match_the_compatibility_matrix(schemas, release):
+    row = _row_for(_compatibility(schemas), release.version)
     assert (release.min_kubernetes, release.max_kubernetes) == (str(row["minK8sVersion"]), str(row["maxK8sVersion"]))
 
 
 @pytest.mark.parametrize("release", list(versions.KARPENTER.values()), ids=lambda r: r.version)
-def test_karpenter_release_has_crds_and_matching_controller_policies(reference, release):
-    folder = reference / "karpenter" / f"v{release.version}"
+def test_karpenter_release_has_crds_and_matching_controller_policies(schemas, release):
+    folder = schemas / "karpenter" / f"v{release.version}"
     assert (folder / "crds" / "karpenter.sh_nodepools.yaml").is_file()
     template = (folder / "cloudformation.yaml").read_text()
     created = re.findall(r'ManagedPolicyName: !Sub "([A-Za-z]+)-\$\{ClusterName\}"', template)
@@ -73,5 +73,5 @@ def test_makefile_pins_equal_versions_py():
                     "ACTIONLINT": versions.ACTIONLINT_VERSION}
 
 
-def test_eksctl_schema_of_the_pinned_version_is_in_the_reference(reference):
-    assert (reference / "eksctl" / f"v{versions.EKSCTL_VERSION}" / "schema.json").is_file()
+def test_eksctl_schema_of_the_pinned_version_is_in_the_reference(schemas):
+    assert (schemas / "eksctl" / f"v{versions.EKSCTL_VERSION}" / "schema.json").is_file()

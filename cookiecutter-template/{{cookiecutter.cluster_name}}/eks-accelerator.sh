@@ -14,7 +14,7 @@ Usage: ./eks-accelerator.sh COMMAND [ARGS...]
 
 Commands:
   render     re-render rendered/ from values.yaml (helm template)
-  validate   run every offline check: values, render, eksctl, kubeconform, cel, policy,
+  validate   run every offline check: values, render, eksctl, kubeconform, apiserver, policy,
              hygiene (pass --only/--skip NAME[,NAME] to choose)
   plan       explain what merging this branch does to the cluster:
              plan --base REF [--format markdown|json] [--output FILE]
@@ -28,16 +28,18 @@ Commands:
 
 Environment:
   EKS_ACCELERATOR_MODE   native or docker (default: native when eksgen and the tools of the
-                         command are on PATH: helm; for deploy, status and destroy also eksctl,
-                         kubectl and aws)
+                         command are on PATH: helm; for validate also kubeconform, kubectl-validate,
+                         actionlint, zizmor, shellcheck and hadolint; for deploy, status and
+                         destroy also eksctl, kubectl and aws); the choice and why go to stderr
   EKS_ACCELERATOR_IMAGE  docker: run this toolchain image instead of building toolchain/Dockerfile
-  EKSGEN_SCHEMAS         natively: the directory of eksctl and Karpenter schemas for validate
-                         (the toolchain image has its own)
   AWS_*                  docker: the credential, region and endpoint variables are passed into the
                          container (for a profile or SSO login, export them first:
                          eval "$(aws configure export-credentials --format env)")
 USAGE
 }
+
+# What `eksgen validate` runs: the renderer, the validators and the linters of the hygiene check.
+readonly validate_tools=(helm kubeconform kubectl-validate actionlint zizmor shellcheck hadolint)
 
 # Variables the container gets from the caller's environment when they are set.
 readonly passed_env=(
@@ -46,10 +48,14 @@ readonly passed_env=(
   AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL
 )
 
-have_native_tools() {
+# The first of eksgen and the given programs that is not on PATH (nothing when all are).
+missing_tool() {
   local tool
   for tool in eksgen "$@"; do
-    command -v "${tool}" >/dev/null 2>&1 || return 1
+    if ! command -v "${tool}" >/dev/null 2>&1; then
+      printf '%s\n' "${tool}"
+      return
+    fi
   done
 }
 
@@ -61,10 +67,19 @@ run_eksgen() {
     shift
   done
   shift
-  local mode="${EKS_ACCELERATOR_MODE:-}"
+  local mode="${EKS_ACCELERATOR_MODE:-}" why="EKS_ACCELERATOR_MODE=${EKS_ACCELERATOR_MODE:-}" missing
   if [[ -z "${mode}" ]]; then
-    if have_native_tools "${needed[@]}"; then mode=native; else mode=docker; fi
+    missing="$(missing_tool "${needed[@]}")"
+    if [[ -z "${missing}" ]]; then
+      mode=native why="eksgen and ${needed[*]} are on PATH"
+    else
+      mode=docker why="${missing} is not on PATH"
+    fi
   fi
+  case "${mode}" in
+    native) echo "eks-accelerator.sh: running natively (${why})" >&2 ;;
+    docker) echo "eks-accelerator.sh: running in the toolchain image (${why})" >&2 ;;
+  esac
   case "${mode}" in
     native)
       (cd "${repo_root}" && eksgen "$@")
@@ -122,7 +137,7 @@ main() {
   if [[ $# -gt 0 ]]; then shift; fi
   case "${command}" in
     render) run_eksgen helm -- render --repo . "$@" ;;
-    validate) run_eksgen helm -- validate . "$@" ;;
+    validate) run_eksgen "${validate_tools[@]}" -- validate . "$@" ;;
     plan) run_eksgen helm -- plan --repo . "$@" ;;
     deploy | status | destroy) run_eksgen helm eksctl kubectl aws -- "${command}" --repo . "$@" ;;
     environment) print_environment ;;

@@ -9,9 +9,9 @@ change that happens.
 from __future__ import annotations
 
 import difflib
-import os
 from pathlib import Path
 
+from generator import resources
 from generator.bootstrap import karpenter_stack_name
 from generator.plan import cluster, karpenter, state
 from generator.plan.model import PHASES, Action, FileDiff, Plan
@@ -26,7 +26,7 @@ def build(repo: Path, base_ref: str | None, schemas: Path | None = None, head_re
     actions += _karpenter_actions(base, head, name)
     actions += _manifest_actions(base, head)
     actions.sort(key=lambda a: PHASES.index(a.phase))  # stable: keeps the order within a phase
-    root = schemas or (Path(os.environ["EKSGEN_SCHEMAS"]) if os.environ.get("EKSGEN_SCHEMAS") else None)
+    root = resources.schema_root(schemas)
     return Plan(base=base_ref or "(nothing deployed)", head=head_ref or "working tree", cluster=name,
                 files=_file_diffs(base, head), actions=actions, blockers=blockers,
                 karpenter=karpenter.impact(base, head, root))

@@ -18,7 +18,7 @@ _POOL_IN_PLACE = ("spec.limits", "spec.weight", "spec.disruption", "spec.templat
                   "spec.template.spec.terminationGracePeriod", "metadata")
 
 
-def impact(base: State, head: State, crd_root: Path | None = None) -> KarpenterChange:
+def impact(base: State, head: State, crd_root: Path) -> KarpenterChange:
     change = KarpenterChange()
     pools_before, pools_after = base.of_kind("NodePool"), head.of_kind("NodePool")
     classes_before, classes_after = base.of_kind("EC2NodeClass"), head.of_kind("EC2NodeClass")
@@ -98,10 +98,8 @@ def _diff(before: object, after: object, prefix: str = "") -> list[str]:
     return [prefix]
 
 
-def _crd_changes(root: Path | None, before: str, after: str) -> str:
+def _crd_changes(root: Path, before: str, after: str) -> str:
     """Which CRD files differ between two releases, from the local schema directory."""
-    if root is None:
-        return "unknown: no local CRDs (pass --schemas)"
     old, new = root / "karpenter" / f"v{before}" / "crds", root / "karpenter" / f"v{after}" / "crds"
     if not old.is_dir() or not new.is_dir():
         return f"unknown: CRDs of v{before} or v{after} not under {root}"

@@ -23,7 +23,7 @@ CHECKS = {
     "render": "drift",
     "eksctl": "eksctl",
     "kubeconform": "kubeconform",
-    "cel": "cel",
+    "apiserver": "apiserver",
     "policy": "policy",
     "hygiene": "lint",
 }
@@ -59,7 +59,23 @@ def run(ctx: Context, only: Iterable[str] = (), skip: Iterable[str] = (), jobs: 
     names = select(only, skip)
     _warm(ctx)
     with ThreadPoolExecutor(max_workers=jobs or max(1, len(names))) as pool:
-        return list(pool.map(lambda name: _run_one(ctx, name), names))
+        results = list(pool.map(lambda name: _run_one(ctx, name), names))
+    return _once(results)
+
+
+# kubeconform and the API server's validation see the same schema mistakes (a wrong type, an
+# unknown field, a pattern); the later check leaves out what an earlier one reported at that place.
+_SAME_GROUND = ("kubeconform", "apiserver")
+
+
+def _once(results: list[CheckResult]) -> list[CheckResult]:
+    seen: set[tuple[str, int | None]] = set()
+    for result in results:
+        if result.name not in _SAME_GROUND:
+            continue
+        result.findings = [f for f in result.findings if f.line is None or (f.file, f.line) not in seen]
+        seen |= {(f.file, f.line) for f in result.findings}
+    return results
 
 
 def _run_one(ctx: Context, name: str) -> CheckResult:

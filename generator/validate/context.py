@@ -1,7 +1,7 @@
 """What the checks share: the repository, where schemas come from, and parsed files (once).
 
-Schemas are local files. Their root directory (`--schemas DIR`, `$EKSGEN_SCHEMAS`, or
-`/usr/share/eksgen/schemas` in the toolchain image) has the layout
+Schemas are local files. Their root directory (`--schemas DIR`, `$EKSGEN_SCHEMAS`, or by default
+the upstream files shipped inside the package, see generator/schemas/PROVENANCE.json) has the layout
 
     eksctl/v<eksctl version>/schema.json
     karpenter/v<karpenter version>/crds/*.yaml
@@ -26,11 +26,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from generator import versions
+from generator import resources, versions
 from generator.errors import EksgenError
 from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
 
-IMAGE_SCHEMAS = Path("/usr/share/eksgen/schemas")
 UPSTREAM = "upstream"
 _UPSTREAM_LIST = (
     "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"
@@ -99,7 +98,7 @@ class Document:
 @dataclass
 class Context:
     repo: Path
-    schemas: Path | None = None  # root of local schema files; None: $EKSGEN_SCHEMAS or the image's
+    schemas: Path | None = None  # root of local schema files; None: $EKSGEN_SCHEMAS or the packaged ones
     crds: str | None = None  # a directory of CRD files, or "upstream"; None: <schemas>/karpenter
     notes: dict[str, list[str]] = field(default_factory=dict)  # per check: what was checked
     # Checks run in threads: the lock makes the CRDs resolve, download and parse once.
@@ -151,14 +150,7 @@ class Context:
     # ---- schema files --------------------------------------------------------------------
     @cached_property
     def schema_root(self) -> Path:
-        from_env = os.environ.get("EKSGEN_SCHEMAS")
-        root = self.schemas or (Path(from_env) if from_env else IMAGE_SCHEMAS)
-        if not root.is_dir():
-            raise EksgenError(
-                f"schema directory {root} not found; pass --schemas DIR or set EKSGEN_SCHEMAS "
-                "(the toolchain image has them in /usr/share/eksgen/schemas)"
-            )
-        return root
+        return resources.schema_root(self.schemas)
 
     @cached_property
     def eksctl_schema(self) -> dict:

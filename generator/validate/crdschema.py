@@ -4,8 +4,8 @@ The API server validates custom resources with the CRD's OpenAPI v3 schema plus 
 rules; kubeconform only knows JSON Schema. This module translates the parts that matter offline:
 unknown fields are rejected unless the schema preserves them (the server would prune them
 silently, which hides typos), int-or-string and nullable become JSON Schema types, and the
-object's apiVersion and kind are pinned. CEL rules (x-kubernetes-validations) are the `cel`
-check's business and are dropped here.
+object's apiVersion and kind are pinned. CEL rules (x-kubernetes-validations) are the `apiserver`
+check's business (kubectl-validate) and are dropped here.
 """
 
 from __future__ import annotations

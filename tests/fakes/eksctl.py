@@ -1,4 +1,4 @@
-"""A recording fake of eksctl 0.210.0 for the subcommands eksgen runs, keeping moto's state consistent.
+"""A recording fake of eksctl 0.230.0 for the subcommands eksgen runs, keeping moto's state consistent.
 
 What EKS and CloudFormation can hold lives in moto, made with boto3 the way eksctl makes it: the
 cluster stack eksctl-<cluster>-cluster (VPC, subnets, security group, service role), the cluster,
@@ -26,7 +26,7 @@ import _fake
 import _kube
 import yaml
 
-VERSION = os.environ.get("FAKE_EKSCTL_VERSION", "0.210.0")
+VERSION = os.environ.get("FAKE_EKSCTL_VERSION", "0.230.0")
 _CFG = {"-f": "value", "--config-file": "value"}
 _WHERE = {"--cluster": "value", "-c": "value", "--region": "value", "-r": "value"}
 _OUT = {"-o": "value", "--output": "value"}
