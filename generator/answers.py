@@ -35,8 +35,9 @@ DEFAULTS: dict[str, object] = {
 CAPACITY_TYPES = ("spot", "on-demand")
 ARCHITECTURES = ("amd64", "arm64")
 
-# EKS: 1-100 characters, alphanumerics, hyphens and underscores, starting with an alphanumeric.
-_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_-]*$")
+# eksctl: "a letter followed by letters, digits and hyphens" (its ClusterConfig validation and
+# CloudFormation stack names, [a-zA-Z][-a-zA-Z0-9]*, which eksctl builds from the name).
+_CLUSTER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 _NODE_ROLE_PREFIX = "KarpenterNodeRole-"  # IAM role names are at most 64 characters
 MAX_CLUSTER_NAME = 64 - len(_NODE_ROLE_PREFIX)
 _INSTANCE_TYPE = re.compile(
@@ -57,12 +58,6 @@ _RESERVED_TAG_KEYS = {
     "karpenter.k8s.aws/ec2nodeclass",
     "eks:eks-cluster-name",
 }
-
-
-@dataclass(frozen=True)
-class Subnets:
-    private: dict[str, str]  # AZ -> CIDR
-    public: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -109,14 +104,6 @@ class Answers:
             tags=_tags(merged["tags"]),
         )
 
-    @property
-    def availability_zones(self) -> list[str]:
-        return regions.availability_zones(self.region)
-
-    @property
-    def subnets(self) -> Subnets:
-        return plan_subnets(self.vpc_cidr, self.availability_zones)
-
     def as_config(self) -> dict[str, object]:
         """The answers keyed as in a --config file (what .eksgen.yaml records)."""
         return {
@@ -133,21 +120,6 @@ class Answers:
             "codeowners": list(self.codeowners),
             "tags": dict(self.tags),
         }
-
-
-def plan_subnets(vpc_cidr: str, zones: list[str]) -> Subnets:
-    """Private subnets take a quarter of the VPC each; public ones share the last quarter.
-
-    Nodes and pods (VPC CNI gives each pod a VPC address) live in the private subnets, so
-    those get the space; public subnets only hold load balancers and NAT gateways.
-    """
-    vpc = ipaddress.ip_network(vpc_cidr)
-    quarters = list(vpc.subnets(prefixlen_diff=2))
-    public_blocks = list(quarters[3].subnets(prefixlen_diff=3))
-    return Subnets(
-        private={az: str(quarters[i]) for i, az in enumerate(zones)},
-        public={az: str(public_blocks[i]) for i, az in enumerate(zones)},
-    )
 
 
 def _string(option: str, value: object) -> str:
@@ -174,8 +146,8 @@ def _cluster_name(value: object) -> str:
     if not _CLUSTER_NAME.fullmatch(name):
         raise AnswerError(
             "NAME", name,
-            "EKS cluster names start with a letter or digit and hold only letters, digits, "
-            "'-' and '_'",
+            "eksctl cluster names start with a letter and hold only letters, digits and '-' "
+            "(eksctl names CloudFormation stacks after the cluster)",
         )
     if len(name) > MAX_CLUSTER_NAME:
         raise AnswerError(
@@ -188,10 +160,10 @@ def _cluster_name(value: object) -> str:
 
 def _region(value: object) -> str:
     region = _string("--region", value)
-    if region not in regions.REGION_ZONES:
+    if region not in regions.REGIONS:
         raise AnswerError(
             "--region", region,
-            f"not an AWS region with EKS; known regions: {', '.join(sorted(regions.REGION_ZONES))}",
+            f"not an AWS region with EKS; known regions: {', '.join(sorted(regions.REGIONS))}",
         )
     return region
 

@@ -1,57 +1,27 @@
-"""AWS regions where EKS runs, with the availability zones a new cluster spreads over.
+"""AWS regions where eksgen can create a cluster, and their ARN partitions.
 
-AZ letters are mapped per account in a few regions (us-west-1, ap-northeast-1); the defaults here
-are the ones every account has. They land in values.yaml (vpc.availabilityZones) and can be
-changed there.
+The regions are those the pinned eksctl accepts (eksctl@v0.230.0:pkg/apis/eksctl.io/v1alpha5/types.go,
+SupportedRegions) outside the isolated partitions (us-iso*, us-isob*, us-isof*, eu-isoe*), whose
+endpoints and ARNs eksgen does not know. Zones are not chosen here: eksctl picks them per account,
+skipping the zone ids where EKS cannot place a control plane.
 """
 
 from __future__ import annotations
 
-_THREE = ("a", "b", "c")
-
-# region -> the AZ suffixes used by default
-REGION_ZONES: dict[str, tuple[str, ...]] = {
-    "us-east-1": _THREE,
-    "us-east-2": _THREE,
-    "us-west-1": ("b", "c"),
-    "us-west-2": _THREE,
-    "af-south-1": _THREE,
-    "ap-east-1": _THREE,
-    "ap-south-1": _THREE,
-    "ap-south-2": _THREE,
-    "ap-southeast-1": _THREE,
-    "ap-southeast-2": _THREE,
-    "ap-southeast-3": _THREE,
-    "ap-southeast-4": _THREE,
-    "ap-southeast-5": _THREE,
-    "ap-southeast-7": _THREE,
-    "ap-northeast-1": ("a", "c", "d"),
-    "ap-northeast-2": _THREE,
-    "ap-northeast-3": _THREE,
-    "ca-central-1": ("a", "b", "d"),
-    "ca-west-1": _THREE,
-    "eu-central-1": _THREE,
-    "eu-central-2": _THREE,
-    "eu-west-1": _THREE,
-    "eu-west-2": _THREE,
-    "eu-west-3": _THREE,
-    "eu-south-1": _THREE,
-    "eu-south-2": _THREE,
-    "eu-north-1": _THREE,
-    "il-central-1": _THREE,
-    "me-south-1": _THREE,
-    "me-central-1": _THREE,
-    "mx-central-1": _THREE,
-    "sa-east-1": _THREE,
-    "us-gov-east-1": _THREE,
-    "us-gov-west-1": _THREE,
-    "cn-north-1": ("a", "b"),
-    "cn-northwest-1": _THREE,
-}
-
-
-def availability_zones(region: str) -> list[str]:
-    return [region + suffix for suffix in REGION_ZONES[region]]
+REGIONS: frozenset[str] = frozenset({
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "af-south-1",
+    "ap-east-1", "ap-east-2", "ap-south-1", "ap-south-2",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5",
+    "ap-southeast-6", "ap-southeast-7",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ca-central-1", "ca-west-1",
+    "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-south-1", "eu-south-2", "eu-north-1",
+    "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+    "us-gov-east-1", "us-gov-west-1",
+    "cn-north-1", "cn-northwest-1",
+})  # fmt: skip
 
 
 def partition(region: str) -> str:

@@ -29,7 +29,6 @@ FALLBACK_GIT_IDENTITY = {"GIT_AUTHOR_NAME": "eksgen", "GIT_AUTHOR_EMAIL": "eksge
 def template_context(answers: Answers) -> dict:
     """Everything the template needs, computed here so the template holds no logic."""
     k8s = versions.KUBERNETES[answers.k8s_version]
-    subnets = answers.subnets
     return {
         "cluster_name": answers.name,
         "region": answers.region,
@@ -37,8 +36,6 @@ def template_context(answers: Answers) -> dict:
         "karpenter_version": answers.karpenter_version,
         "instance_type": answers.instance_type,
         "vpc_cidr": answers.vpc_cidr,
-        "private_subnets": subnets.private,
-        "public_subnets": subnets.public,
         "capacity_types": answers.capacity_types,
         "architectures": answers.architectures,
         "environment": answers.environment,
@@ -48,7 +45,6 @@ def template_context(answers: Answers) -> dict:
         "answers": answers.as_config(),
         "ami_alias": k8s.ami_alias,
         "kubectl_version": k8s.kubectl,
-        "kubectl_sha256": k8s.kubectl_sha256,
         "eksctl_version": versions.EKSCTL_VERSION,
         "helm_version": versions.HELM_VERSION,
         "helm_sha256": versions.HELM_SHA256,
@@ -60,7 +56,7 @@ def template_context(answers: Answers) -> dict:
         "eksgen_version": generator.__version__,
         "k8s_versions": list(versions.KUBERNETES),
         "karpenter_versions": list(versions.KARPENTER),
-        "regions": sorted(regions.REGION_ZONES),
+        "regions": sorted(regions.REGIONS),
         "max_cluster_name": MAX_CLUSTER_NAME,
     }
 

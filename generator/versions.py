@@ -7,6 +7,7 @@ upgrade of a pin is a one-line change that the tests then check against the refe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 EKSCTL_VERSION = "0.230.0"
 HELM_VERSION = "3.16.4"
@@ -17,44 +18,56 @@ ACT_VERSION = "0.2.89"
 ALPINE_VERSION = "3.21"
 GO_VERSION = "1.26"  # the toolchain image's build stage (kubectl-validate needs Go 1.25+)
 
-# sha256 of the linux/amd64 release archives the toolchain image downloads.
+# sha256 of the linux/amd64 release archives the toolchain image downloads (kubectl and eksctl
+# are checked against the checksum files published next to them).
 HELM_SHA256 = "fc307327959aa38ed8f9f7e66d45492bb022a66c3e5da6063958254b9767d179"
 KUBECONFORM_SHA256 = "95f14e87aa28c09d5941f11bd024c1d02fdc0303ccaa23f61cef67bc92619d73"
 
 
 @dataclass(frozen=True)
 class KubernetesRelease:
-    """What the generator pins for one Kubernetes minor version."""
+    """What the generator pins for one Kubernetes minor version, and how long EKS supports it."""
 
     minor: str
     kubectl: str  # kubectl release in the toolchain image (same minor as the cluster)
-    kubectl_sha256: str  # of dl.k8s.io/release/v<kubectl>/bin/linux/amd64/kubectl
     ami_alias: str  # EKS-optimized AL2023 release that ships this minor, pinned for Karpenter
+    released: date  # on EKS
+    end_of_standard_support: date  # then extended support, at six times the cluster-hour price
+    end_of_extended_support: date  # then EKS upgrades the control plane itself
+
+    def support_on(self, day: date) -> str:
+        """"standard", "extended" or "ended" on a given day."""
+        if day <= self.end_of_standard_support:
+            return "standard"
+        return "extended" if day <= self.end_of_extended_support else "ended"
 
 
-# Kubernetes minors the pinned eksctl (v0.210.0) can create. AMI release v20261112 of
-# awslabs/amazon-eks-ami ships AL2023 images for 1.31 through 1.37.
+# The Kubernetes minors the pinned eksctl (v0.230.0) knows (pkg/apis/eksctl.io/v1alpha5/types.go,
+# Version1_30 .. Version1_35) that EKS still runs (1.31 left extended support on 2026-11-26) and
+# that kubectl-validate has built-in schemas for (pkg/openapiclient/builtins/1.3x).
+# - EKS dates: the Amazon EKS Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/
+#   kubernetes-versions.html) for 1.32-1.34; for 1.35 the same calendar as copied by endoflife.date.
+# - kubectl: patch releases served as k8s.io/kubernetes module versions (`go list -m -versions`).
+# - AMI: release v20260714 of awslabs/amazon-eks-ami ships AL2023 images for 1.30-1.36
+#   (CHANGELOG.md at tag v20260724: amazon-eks-node-al2023-x86_64-standard-1.3x-v20260714).
+AMI_ALIAS = "al2023@v20260714"
 KUBERNETES: dict[str, KubernetesRelease] = {
-    "1.31": KubernetesRelease(
-        "1.31",
-        kubectl="1.31.0",
-        kubectl_sha256="7c27adc64a84d1c0cc3dcf7bf4b6e916cc00f3f576a2dbac51b318d926032437",
-        ami_alias="al2023@v20261112",
-    ),
-    "1.32": KubernetesRelease(
-        "1.32",
-        kubectl="1.32.0",
-        kubectl_sha256="646d58f6d98ee670a71d9cdffbf6625aeea2849d567f214bc43a35f8ccb7bf70",
-        ami_alias="al2023@v20261112",
-    ),
-    "1.33": KubernetesRelease(
-        "1.33",
-        kubectl="1.33.0",
-        kubectl_sha256="9efe8d3facb23e1618cba36fb1c4e15ac9dc3ed5a2c2e18109e4a66b2bac12dc",
-        ami_alias="al2023@v20261112",
-    ),
+    "1.32": KubernetesRelease("1.32", kubectl="1.32.13", ami_alias=AMI_ALIAS, released=date(2025, 1, 23),
+                              end_of_standard_support=date(2026, 3, 23), end_of_extended_support=date(2027, 3, 23)),
+    "1.33": KubernetesRelease("1.33", kubectl="1.33.13", ami_alias=AMI_ALIAS, released=date(2025, 5, 29),
+                              end_of_standard_support=date(2026, 7, 29), end_of_extended_support=date(2027, 7, 29)),
+    "1.34": KubernetesRelease("1.34", kubectl="1.34.4", ami_alias=AMI_ALIAS, released=date(2025, 10, 2),
+                              end_of_standard_support=date(2026, 12, 2), end_of_extended_support=date(2027, 12, 2)),
+    "1.35": KubernetesRelease("1.35", kubectl="1.35.4", ami_alias=AMI_ALIAS, released=date(2026, 1, 27),
+                              end_of_standard_support=date(2027, 3, 27), end_of_extended_support=date(2028, 3, 27)),
 }
-DEFAULT_KUBERNETES = "1.31"
+
+
+def default_kubernetes(today: date | None = None) -> str:
+    """The newest minor EKS offers in standard support on the day (the newest one when none is)."""
+    day = today or date.today()
+    standard = [m for m, r in KUBERNETES.items() if r.support_on(day) == "standard"]
+    return max(standard or list(KUBERNETES), key=minor_key)
 
 
 @dataclass(frozen=True)
@@ -74,11 +87,9 @@ class KarpenterRelease:
         )
 
 
-# Ranges from Karpenter's compatibility matrix (v1.0.5+ of the 1.0 line reach 1.31).
+# Ranges from Karpenter's compatibility matrix (schemas/karpenter/compatibility.yaml). The 1.0 line
+# stops at Kubernetes 1.31, which EKS no longer runs, so no 1.0 release is offered.
 KARPENTER: dict[str, KarpenterRelease] = {
-    "1.0.9": KarpenterRelease(
-        "1.0.9", "1.25", "1.31", controller_policies=("KarpenterControllerPolicy",)
-    ),
     "1.14.1": KarpenterRelease(
         "1.14.1",
         "1.26",
@@ -104,3 +115,6 @@ def minor_key(minor: str) -> tuple[int, int]:
 def karpenter_versions_for(kubernetes_minor: str) -> list[str]:
     """Pinned Karpenter releases that support a Kubernetes minor, oldest first."""
     return [v for v, r in KARPENTER.items() if r.supports(kubernetes_minor)]
+
+
+DEFAULT_KUBERNETES = default_kubernetes()

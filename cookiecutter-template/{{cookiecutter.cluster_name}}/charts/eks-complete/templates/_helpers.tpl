@@ -29,11 +29,10 @@ app.kubernetes.io/part-of: eks-complete
 
 {{/*
 Name prefixes of the IAM managed policies that Karpenter's CloudFormation template creates for
-the controller, per pinned Karpenter release (the 1.0 template has one policy, later ones split it).
+the controller, per pinned Karpenter release.
 */}}
 {{- define "eks-complete.controllerPolicies" -}}
 {{- $byVersion := dict
-  "1.0.9" (list "KarpenterControllerPolicy")
   "1.14.1" (list "KarpenterControllerNodeLifecyclePolicy" "KarpenterControllerIAMIntegrationPolicy" "KarpenterControllerEKSIntegrationPolicy" "KarpenterControllerInterruptionPolicy" "KarpenterControllerZonalShiftPolicy" "KarpenterControllerResourceDiscoveryPolicy")
 -}}
 {{- $policies := get $byVersion .Values.karpenter.version -}}

@@ -1,0 +1,283 @@
+"""The real eksctl as a test oracle: does it accept a ClusterConfig, or a command line?
+
+`eksctl create cluster -f FILE --dry-run` (eksctl@v0.230.0:pkg/ctl/create/cluster.go) loads the
+file, completes it with eksctl's defaults, validates it, prints the completed config as YAML and
+exits 0, or prints `Error: ...` and exits 1. On the way it calls AWS, and the oracle keeps every
+call on 127.0.0.1:
+
+- STS GetCallerIdentity (pkg/eks/api.go, checkAuth) -> the session's moto server;
+- EKS DescribeClusterVersions, `GET /cluster-versions` (pkg/eks/versions_manager.go) -> a stand-in
+  served here, since moto does not know that operation. It answers the Kubernetes minors of
+  `generator.versions.KUBERNETES` with their support status on the day, and a 404 JSON error for
+  anything else (it forwards nothing);
+- EC2 DescribeAvailabilityZones (pkg/az/az.go, when the config has no `availabilityZones`) and
+  DescribeInstanceTypeOfferings (pkg/eks/api.go, when a node group names instance types) -> moto.
+
+Every other AWS endpoint eksctl or the SDK could pick (AWS_ENDPOINT_URL is the SDK's fallback for
+all services) also points at moto, proxies point at a closed loopback port, instance metadata is
+off, credentials are fake, and HOME and the AWS config files are fresh temporary paths.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+EKSCTL = ROOT / ".tools" / "bin" / "eksctl"
+TIMEOUT = 120  # seconds for one eksctl run
+REGION = "us-west-2"
+
+# generator.versions' support phases -> EKS's VersionStatus enum (aws-sdk-go-v2/service/eks
+# types/enums.go). eksctl keeps every version whose `status` is not "UNSUPPORTED"
+# (versions_manager.go), so `status` carries the same upper-case value as `versionStatus`.
+_STATUS = {"standard": "STANDARD_SUPPORT", "extended": "EXTENDED_SUPPORT", "ended": "UNSUPPORTED"}
+
+# Command-line errors from cobra/pflag and from eksctl's verb commands (cmd/eksctl/main.go). They
+# only name the kind of rejection in `accepts_flags`' output; the verdict does not depend on them.
+_PARSE_ERRORS = re.compile(
+    r"unknown (shorthand )?flag|unknown command|unknown resource type|please provide a valid resource|"
+    r"flag needs an argument|invalid argument|bad flag syntax|required flag\(s\)|accepts \d+ arg|"
+    r"requires at least \d+ arg|if any flags in the group"
+)
+
+
+def _epoch(day: date) -> int:
+    """A date as the JSON number of seconds the SDK parses for timestamps (smithytime.ParseEpochSeconds)."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def cluster_versions(today: date | None = None) -> dict:
+    """The DescribeClusterVersions response for `generator.versions.KUBERNETES` on a day.
+
+    Keys and types follow aws-sdk-go-v2/service/eks@v1.91.0 (the version eksctl v0.230.0 builds
+    with), deserializers.go awsRestjson1_deserializeDocumentClusterVersionInformation: dates are
+    epoch seconds, `defaultVersion` a bool. `kubernetesPatchVersion` is the pinned kubectl patch
+    release of the minor, and `defaultPlatformVersion` a plausible "eks.1": eksctl reads neither.
+    """
+    from generator import versions  # the current matrix, read on every request
+
+    day = today or date.today()
+    default = versions.default_kubernetes(day)
+    entries = []
+    for minor in sorted(versions.KUBERNETES, key=versions.minor_key):
+        release = versions.KUBERNETES[minor]
+        status = _STATUS[release.support_on(day)]
+        entries.append({
+            "clusterVersion": minor,
+            "clusterType": "eks",
+            "defaultPlatformVersion": "eks.1",
+            "defaultVersion": minor == default,
+            "releaseDate": _epoch(release.released),
+            "endOfStandardSupportDate": _epoch(release.end_of_standard_support),
+            "endOfExtendedSupportDate": _epoch(release.end_of_extended_support),
+            "status": status,
+            "versionStatus": status,
+            "kubernetesPatchVersion": release.kubectl,
+        })
+    return {"clusterVersions": entries}
+
+
+class EksStandIn:
+    """A stand-in EKS endpoint on 127.0.0.1 that answers only `GET /cluster-versions`.
+
+    Any other request gets HTTP 404 with `X-Amzn-ErrorType: ResourceNotFoundException`, which the
+    SDK turns into an EKS ResourceNotFoundException (for `GET /clusters/NAME` that is what EKS says
+    for a cluster that does not exist). Each request's User-Agent is recorded, so a caller can tell
+    whether a given eksctl run (marked with AWS_SDK_UA_APP_ID) got as far as calling EKS.
+    """
+
+    def __init__(self, today: date | None = None) -> None:
+        self.today = today
+        self.requests: list[tuple[str, str, str]] = []  # (method, path, user agent)
+        self._lock = threading.Lock()
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                path = self.path.split("?", 1)[0]
+                with stand_in._lock:
+                    stand_in.requests.append((self.command, path, self.headers.get("User-Agent", "")))
+                if self.command == "GET" and path == "/cluster-versions":
+                    status, body, error = 200, cluster_versions(stand_in.today), None
+                else:
+                    error = "ResourceNotFoundException"
+                    message = f"the eksctl oracle's EKS stand-in serves only GET /cluster-versions, not {self.command} {path}"
+                    status, body = 404, {"message": message}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if error:
+                    self.send_header("X-Amzn-ErrorType", error)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+                pass  # no access log line per request
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="eks-stand-in", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EksStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def seen(self, marker: str) -> list[tuple[str, str]]:
+        """(method, path) of the requests whose User-Agent carries `marker`."""
+        with self._lock:
+            return [(method, path) for method, path, agent in self.requests if marker in agent]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What eksctl said: `ok` is its verdict, `output` stdout then stderr, `completed` the printed config."""
+
+    ok: bool
+    output: str
+    completed: dict | None = None
+
+
+class EksctlOracle:
+    """Runs the pinned eksctl against moto (STS, EC2) and the EKS stand-in, never past 127.0.0.1."""
+
+    def __init__(self, moto_endpoint: str, eks: EksStandIn, workdir: Path, binary: Path = EKSCTL) -> None:
+        self.moto_endpoint = moto_endpoint
+        self.eks = eks
+        self.workdir = workdir
+        self.binary = binary
+        self._runs = itertools.count(1)
+        home = workdir / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        self._base_env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "TMPDIR": str(workdir),
+            "KUBECONFIG": str(workdir / "no-kubeconfig"),
+            "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # anything the SDK does not find below falls back to moto
+            "AWS_ENDPOINT_URL": moto_endpoint,
+            # eksctl's own overrides (pkg/eks/services_v2.go getBaseEndpoint) and the SDK's
+            "AWS_STS_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_STS": moto_endpoint,
+            "AWS_EC2_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_EC2": moto_endpoint,
+            "AWS_EKS_ENDPOINT": eks.url,
+            "AWS_ENDPOINT_URL_EKS": eks.url,
+            "AWS_CLOUDFORMATION_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": moto_endpoint,
+            "AWS_IAM_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_IAM": moto_endpoint,
+            "AWS_ELB_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING": moto_endpoint,
+            "AWS_ELBV2_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": moto_endpoint,
+            "AWS_CLOUDTRAIL_ENDPOINT": moto_endpoint,
+            "AWS_ENDPOINT_URL_CLOUDTRAIL": moto_endpoint,
+            # Go never proxies loopback addresses; anything else would hit a closed port
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+
+    def _run(self, args: list[str]) -> tuple[subprocess.CompletedProcess[str], str]:
+        """Run eksctl; returns the process and the User-Agent marker of this run."""
+        marker = f"eksgen-oracle-{next(self._runs)}"
+        env = {**self._base_env, "AWS_SDK_UA_APP_ID": marker}
+        try:
+            process = subprocess.run([str(self.binary), *args], cwd=self.workdir, env=env, capture_output=True,
+                                     text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as error:
+            raise AssertionError(f"eksctl {' '.join(args)} ran over {TIMEOUT} s:\n{error.stdout}{error.stderr}") from error
+        return process, marker
+
+    def dry_run(self, config_path: Path) -> Result:
+        """`eksctl create cluster -f PATH --dry-run`: ok and the completed config, or the error."""
+        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"])
+        output = process.stdout + process.stderr
+        if process.returncode != 0:
+            return Result(False, output)
+        completed = yaml.safe_load(process.stdout)
+        if not isinstance(completed, dict) or completed.get("kind") != "ClusterConfig":
+            raise AssertionError(f"eksctl --dry-run exited 0 without printing a ClusterConfig:\n{output}")
+        return Result(True, output, completed)
+
+    def accepts_flags(self, args: list[str]) -> tuple[bool, str]:
+        """Whether eksctl's command-line parsing accepts `eksctl ARGS` (not `create cluster --dry-run`).
+
+        The command really runs, against the stand-ins, and is classified by how far it got:
+
+        - exit 0: accepted.
+        - eksctl called EKS during the run (the stand-in saw a request marked with this run's
+          AWS_SDK_UA_APP_ID; cmdutils.NewCtl calls STS and then DescribeClusterVersions before any
+          command touches a cluster): accepted. The command line was parsed and validated, and the
+          failure came later, e.g. "ResourceNotFoundException" for a cluster that does not exist.
+        - otherwise: rejected. eksctl stopped before any AWS call: a cobra/pflag error ("unknown
+          flag: --nmae", "unknown command", "flag needs an argument", "invalid argument",
+          "required flag(s)", "accepts N arg(s)"), an unknown resource of a verb, or eksctl's own
+          pre-AWS checks of the command line ("--name must be set", flags that exclude each other).
+
+        `--help` is no shortcut: cobra skips required-flag checks and RunE's own checks for it.
+        The output is prefixed with the classification, e.g. "[rejected: parse error] ...".
+        """
+        process, marker = self._run(list(args))
+        output = process.stdout + process.stderr
+        if process.returncode == 0:
+            return True, f"[accepted: exit 0]\n{output}"
+        calls = self.eks.seen(marker)
+        if calls:
+            reached = ", ".join(f"{method} {path}" for method, path in calls)
+            return True, f"[accepted: failed after parsing; EKS saw {reached}]\n{output}"
+        kind = "parse error" if _PARSE_ERRORS.search(output) else "eksctl check before any AWS call"
+        return False, f"[rejected: {kind}]\n{output}"
+
+
+@pytest.fixture(scope="session")
+def eksctl_oracle(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[EksctlOracle]:
+    """The real eksctl (the pinned .tools/bin/eksctl), offline; fails when `make setup` has not built it."""
+    from generator.versions import EKSCTL_VERSION
+
+    if not EKSCTL.is_file():
+        pytest.fail(f"{EKSCTL} is missing: run `make setup` to build the pinned tools", pytrace=False)
+    version = subprocess.run([str(EKSCTL), "version"], capture_output=True, text=True, timeout=30,
+                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path_factory.mktemp("eksctl-home"))})
+    if version.stdout.strip() != EKSCTL_VERSION:
+        pytest.fail(f"{EKSCTL} is eksctl {version.stdout.strip() or version.stderr.strip()!r}, the pin is "
+                    f"{EKSCTL_VERSION}: run `make setup`", pytrace=False)
+    eks = EksStandIn().start()
+    try:
+        yield EksctlOracle(moto_endpoint, eks, tmp_path_factory.mktemp("eksctl-oracle"))
+    finally:
+        eks.stop()
