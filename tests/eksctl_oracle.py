@@ -16,6 +16,8 @@ call on 127.0.0.1:
 Every other AWS endpoint eksctl or the SDK could pick (AWS_ENDPOINT_URL is the SDK's fallback for
 all services) also points at moto, proxies point at a closed loopback port, instance metadata is
 off, credentials are fake, and HOME and the AWS config files are fresh temporary paths.
+
+`accepts_flags` runs other commands with every endpoint at the stand-in instead (see there).
 """
 
 from __future__ import annotations
@@ -94,13 +96,14 @@ class EksStandIn:
 
     Any other request gets HTTP 404 with `X-Amzn-ErrorType: ResourceNotFoundException`, which the
     SDK turns into an EKS ResourceNotFoundException (for `GET /clusters/NAME` that is what EKS says
-    for a cluster that does not exist). Each request's User-Agent is recorded, so a caller can tell
-    whether a given eksctl run (marked with AWS_SDK_UA_APP_ID) got as far as calling EKS.
+    for a cluster that does not exist) and any other client into an error; 4xx are not retried.
+    Each request's User-Agent is recorded, so a caller can tell whether a given eksctl run (marked
+    with AWS_SDK_UA_APP_ID) got as far as calling AWS.
     """
 
     def __init__(self, today: date | None = None) -> None:
         self.today = today
-        self.requests: list[tuple[str, str, str]] = []  # (method, path, user agent)
+        self.requests: list[tuple[str, str, str, str]] = []  # (service, method, path, user agent)
         self._lock = threading.Lock()
         stand_in = self
 
@@ -110,13 +113,16 @@ class EksStandIn:
                 if length:
                     self.rfile.read(length)
                 path = self.path.split("?", 1)[0]
+                # SigV4: "Credential=KEY/DAY/REGION/SERVICE/aws4_request"
+                scope = re.search(r"Credential=[^/]*/[^/]*/[^/]*/([^/]*)/", self.headers.get("Authorization", ""))
+                service = scope.group(1) if scope else "?"
                 with stand_in._lock:
-                    stand_in.requests.append((self.command, path, self.headers.get("User-Agent", "")))
+                    stand_in.requests.append((service, self.command, path, self.headers.get("User-Agent", "")))
                 if self.command == "GET" and path == "/cluster-versions":
                     status, body, error = 200, cluster_versions(stand_in.today), None
                 else:
                     error = "ResourceNotFoundException"
-                    message = f"the eksctl oracle's EKS stand-in serves only GET /cluster-versions, not {self.command} {path}"
+                    message = f"the eksctl oracle serves only GET /cluster-versions, not {self.command} {path}"
                     status, body = 404, {"message": message}
                 data = json.dumps(body).encode()
                 self.send_response(status)
@@ -149,10 +155,10 @@ class EksStandIn:
         self._server.shutdown()
         self._server.server_close()
 
-    def seen(self, marker: str) -> list[tuple[str, str]]:
-        """(method, path) of the requests whose User-Agent carries `marker`."""
+    def seen(self, marker: str) -> list[str]:
+        """"SERVICE METHOD PATH" of the requests whose User-Agent carries `marker`."""
         with self._lock:
-            return [(method, path) for method, path, agent in self.requests if marker in agent]
+            return [f"{service} {method} {path}" for service, method, path, agent in self.requests if marker in agent]
 
 
 @dataclass(frozen=True)
@@ -187,45 +193,43 @@ class EksctlOracle:
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "AWS_EC2_METADATA_DISABLED": "true",
-            # anything the SDK does not find below falls back to moto
-            "AWS_ENDPOINT_URL": moto_endpoint,
-            # eksctl's own overrides (pkg/eks/services_v2.go getBaseEndpoint) and the SDK's
-            "AWS_STS_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_STS": moto_endpoint,
-            "AWS_EC2_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_EC2": moto_endpoint,
-            "AWS_EKS_ENDPOINT": eks.url,
-            "AWS_ENDPOINT_URL_EKS": eks.url,
-            "AWS_CLOUDFORMATION_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_CLOUDFORMATION": moto_endpoint,
-            "AWS_IAM_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_IAM": moto_endpoint,
-            "AWS_ELB_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING": moto_endpoint,
-            "AWS_ELBV2_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2": moto_endpoint,
-            "AWS_CLOUDTRAIL_ENDPOINT": moto_endpoint,
-            "AWS_ENDPOINT_URL_CLOUDTRAIL": moto_endpoint,
             # Go never proxies loopback addresses; anything else would hit a closed port
             "HTTPS_PROXY": "http://127.0.0.1:9",
             "HTTP_PROXY": "http://127.0.0.1:9",
             "NO_PROXY": "127.0.0.1,localhost",
         }
 
-    def _run(self, args: list[str]) -> tuple[subprocess.CompletedProcess[str], str]:
-        """Run eksctl; returns the process and the User-Agent marker of this run."""
+    def _endpoints(self, aws: str) -> dict[str, str]:
+        """Every AWS endpoint at `aws`, except EKS at the stand-in.
+
+        eksctl's own variables come first in pkg/eks/services_v2.go getBaseEndpoint, the SDK's
+        AWS_ENDPOINT_URL_<SERVICE> next, and AWS_ENDPOINT_URL is the SDK's fallback for the rest.
+        """
+        env = {"AWS_ENDPOINT_URL": aws}
+        for own, sdk in (("STS", "STS"), ("EC2", "EC2"), ("CLOUDFORMATION", "CLOUDFORMATION"), ("IAM", "IAM"),
+                         ("ELB", "ELASTIC_LOAD_BALANCING"), ("ELBV2", "ELASTIC_LOAD_BALANCING_V2"),
+                         ("CLOUDTRAIL", "CLOUDTRAIL"), ("EKS", "EKS")):
+            url = self.eks.url if own == "EKS" else aws
+            env[f"AWS_{own}_ENDPOINT"] = url
+            env[f"AWS_ENDPOINT_URL_{sdk}"] = url
+        return env
+
+    def _run(self, args: list[str], aws: str) -> tuple[subprocess.CompletedProcess[str], str]:
+        """Run eksctl with AWS at `aws`; returns the process and the User-Agent marker of this run."""
         marker = f"eksgen-oracle-{next(self._runs)}"
-        env = {**self._base_env, "AWS_SDK_UA_APP_ID": marker}
+        env = {**self._base_env, **self._endpoints(aws), "AWS_SDK_UA_APP_ID": marker}
         try:
             process = subprocess.run([str(self.binary), *args], cwd=self.workdir, env=env, capture_output=True,
                                      text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as error:
-            raise AssertionError(f"eksctl {' '.join(args)} ran over {TIMEOUT} s:\n{error.stdout}{error.stderr}") from error
+            said = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part or ""
+                           for part in (error.stdout, error.stderr))  # bytes here, even with text=True
+            raise AssertionError(f"eksctl {' '.join(args)} ran over {TIMEOUT} s:\n{said}") from error
         return process, marker
 
     def dry_run(self, config_path: Path) -> Result:
         """`eksctl create cluster -f PATH --dry-run`: ok and the completed config, or the error."""
-        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"])
+        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"], self.moto_endpoint)
         output = process.stdout + process.stderr
         if process.returncode != 0:
             return Result(False, output)
@@ -235,31 +239,36 @@ class EksctlOracle:
         return Result(True, output, completed)
 
     def accepts_flags(self, args: list[str]) -> tuple[bool, str]:
-        """Whether eksctl's command-line parsing accepts `eksctl ARGS` (not `create cluster --dry-run`).
+        """Whether eksctl's command line checks accept `eksctl ARGS` (for commands other than a dry run).
 
-        The command really runs, against the stand-ins, and is classified by how far it got:
+        The command really runs, with every AWS endpoint (STS, EC2, CloudFormation, ... and EKS)
+        at the stand-in, which answers `GET /cluster-versions` and a 404 to anything else. So
+        nothing is created anywhere, the command fails fast at its first other AWS call, and the
+        stand-in sees that call, marked with this run's AWS_SDK_UA_APP_ID. The verdict:
 
-        - exit 0: accepted.
-        - eksctl called EKS during the run (the stand-in saw a request marked with this run's
-          AWS_SDK_UA_APP_ID; cmdutils.NewCtl calls STS and then DescribeClusterVersions before any
-          command touches a cluster): accepted. The command line was parsed and validated, and the
-          failure came later, e.g. "ResourceNotFoundException" for a cluster that does not exist.
-        - otherwise: rejected. eksctl stopped before any AWS call: a cobra/pflag error ("unknown
-          flag: --nmae", "unknown command", "flag needs an argument", "invalid argument",
-          "required flag(s)", "accepts N arg(s)"), an unknown resource of a verb, or eksctl's own
-          pre-AWS checks of the command line ("--name must be set", flags that exclude each other).
+        - exit 0: accepted (e.g. `version`).
+        - the stand-in saw a request of this run: accepted. eksctl parsed the flags and passed its
+          own checks of the command line before it called AWS; the failure came after, e.g.
+          "unable to describe cluster control plane: ... ResourceNotFoundException" or, for STS,
+          "checking AWS STS access". Checks eksctl only makes after reading the cluster (is
+          --version the next minor?) are not judged.
+        - otherwise: rejected. eksctl stopped before any AWS call: cobra/pflag ("unknown flag:
+          --nmae", "unknown command", "flag needs an argument", "invalid argument", "required
+          flag(s)", "accepts N arg(s)"), an unknown resource of a verb ('unknown resource type
+          "clustr"'), or eksctl's own checks ("--name must be set", "cannot use --approve unless a
+          config file is specified", a -f file that cannot be read).
 
-        `--help` is no shortcut: cobra skips required-flag checks and RunE's own checks for it.
-        The output is prefixed with the classification, e.g. "[rejected: parse error] ...".
+        `--help` is no shortcut: cobra rejects unknown flags with it, but skips required flags and
+        every check of eksctl's own. The returned output starts with the verdict and its reason,
+        e.g. "[rejected: parse error]"; the words after it are eksctl's stdout and stderr.
         """
-        process, marker = self._run(list(args))
+        process, marker = self._run(list(args), self.eks.url)
         output = process.stdout + process.stderr
         if process.returncode == 0:
             return True, f"[accepted: exit 0]\n{output}"
         calls = self.eks.seen(marker)
         if calls:
-            reached = ", ".join(f"{method} {path}" for method, path in calls)
-            return True, f"[accepted: failed after parsing; EKS saw {reached}]\n{output}"
+            return True, f"[accepted: failed after parsing, at its first AWS call: {', '.join(calls)}]\n{output}"
         kind = "parse error" if _PARSE_ERRORS.search(output) else "eksctl check before any AWS call"
         return False, f"[rejected: {kind}]\n{output}"
 

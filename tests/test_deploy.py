@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import versions
 from tests.aws import ACCOUNT_ID
 from tests.deploy_support import (
     CLUSTER,
@@ -68,7 +69,7 @@ def fresh(sha: str, karpenter: str = "1.14.1") -> list[str]:
 def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("deploy-repos")
     return {"default": new_repo(base / "default"),
-            "karpenter-1.0.9": new_repo(base / "old", **{"karpenter-version": "1.0.9"}),
+            "1.34": new_repo(base / "previous", **{"k8s-version": "1.34"}),
             "other-account": new_repo(base / "other", **{"aws-account-id": "111122223333"})}
 
 
@@ -83,7 +84,7 @@ def deploy(cli_invoke, repo: Path, expect: int = 0):  # noqa: ANN201 - click's R
     return result
 
 
-def assert_deployed(fakes: Fakes, sha: str, *, version: str = "1.31", karpenter: str = "1.14.1",
+def assert_deployed(fakes: Fakes, sha: str, *, version: str = versions.DEFAULT_KUBERNETES, karpenter: str = "1.14.1",
                     groups: tuple[str, ...] = ("system",)) -> None:
     """moto and the fake cluster hold what rendered/ at `sha` says, and the record names `sha`."""
     eks = fakes.aws.client("eks")
@@ -189,9 +190,10 @@ def test_a_second_run_with_nothing_changed_changes_nothing(fakes, repo, cli_invo
 
 
 # ---- changes merged later ----------------------------------------------------------------------
-def test_kubernetes_upgrade_from_1_31_to_1_32(fakes, repo, cli_invoke):
+def test_kubernetes_upgrade_from_1_34_to_1_35(fakes, pristine, tmp_path, cli_invoke):
+    repo = copy_repo(pristine["1.34"], tmp_path)
     deploy(cli_invoke, repo)
-    sha = commit(repo, "eksVersion=1.32")
+    sha = commit(repo, "eksVersion=1.35")
     mark = fakes.mark()
 
     deploy(cli_invoke, repo)
@@ -199,11 +201,11 @@ def test_kubernetes_upgrade_from_1_31_to_1_32(fakes, repo, cli_invoke):
     assert fakes.changes(mark) == [
         f"eksctl upgrade cluster {CONFIG} --approve",
         f"eksctl update addon {CONFIG}",
-        "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.32",
+        "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.35",
         tag(cluster=sha),
         tag(cluster=sha, deployed=sha),
     ]
-    assert_deployed(fakes, sha, version="1.32")
+    assert_deployed(fakes, sha, version="1.35")
     mark = fakes.mark()
     deploy(cli_invoke, repo)
     assert fakes.changes(mark) == []
@@ -260,40 +262,6 @@ def test_new_tags_reach_the_stack_and_the_cluster(fakes, repo, cli_invoke):
     assert fakes.changes(mark) == [STACK + " --tags team=platform"]
 
 
-def test_karpenter_upgrade_from_1_0_9_to_1_14_1_on_kubernetes_1_31(fakes, pristine, tmp_path, cli_invoke):
-    repo = copy_repo(pristine["karpenter-1.0.9"], tmp_path)
-    deploy(cli_invoke, repo)
-    iam = fakes.aws.client("iam")
-    assert [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]] == [
-        f"KarpenterControllerPolicy-{CLUSTER}"]
-    assert set(fakes.kube()["crds"].values()) == {"1.0.9"}
-    sha = commit(repo, "karpenter.version=1.14.1")
-    mark = fakes.mark()
-
-    deploy(cli_invoke, repo)
-
-    assert fakes.changes(mark) == [
-        STACK, crd("1.14.1"), controller("1.14.1"), f"eksctl update podidentityassociation {CONFIG}",
-        tag(cluster=sha), tag(cluster=sha, deployed=sha)]
-    assert_deployed(fakes, sha, karpenter="1.14.1")
-    assert "nodeoverlays.karpenter.sh" in fakes.kube()["crds"], "1.14.1's new CRD is installed"
-    policies = sorted(f"{prefix}-{CLUSTER}" for prefix in (
-        "KarpenterControllerNodeLifecyclePolicy", "KarpenterControllerIAMIntegrationPolicy",
-        "KarpenterControllerEKSIntegrationPolicy", "KarpenterControllerInterruptionPolicy",
-        "KarpenterControllerZonalShiftPolicy", "KarpenterControllerResourceDiscoveryPolicy"))
-    resources = fakes.aws.client("cloudformation").list_stack_resources(StackName="Karpenter-demo")[
-        "StackResourceSummaries"]
-    in_stack = sorted(r["PhysicalResourceId"].rsplit("/", 1)[-1] for r in resources
-                      if r["ResourceType"] == "AWS::IAM::ManagedPolicy")
-    assert in_stack == policies, "the stack holds the six policies of 1.14.1, not 1.0.9's one"
-    # moto does not delete an AWS::IAM::ManagedPolicy that leaves a template (it has no CloudFormation
-    # delete for it, a known gap): the old policy stays in IAM. If this fails, moto learned it.
-    local = sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"])
-    assert local == sorted([*policies, f"KarpenterControllerPolicy-{CLUSTER}"])
-    (identity,) = fakes.eksctl()["podidentities"].values()
-    assert sorted(a.rsplit("/", 1)[1] for a in identity["PermissionPolicyARNs"]) == policies
-
-
 # ---- failures, re-runs and later merges ---------------------------------------------------------
 def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_invoke):
     """Every step of a first deploy fails once, in turn: each run gets one step further, never repeats a change
@@ -346,14 +314,15 @@ def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_
     assert fakes.changes(mark) == []
 
 
-def test_a_merge_after_a_failed_deploy_carries_both_changes(fakes, repo, cli_invoke):
+def test_a_merge_after_a_failed_deploy_carries_both_changes(fakes, pristine, tmp_path, cli_invoke):
+    repo = copy_repo(pristine["1.34"], tmp_path)
     first = head(repo)
     deploy(cli_invoke, repo)
-    commit(repo, "eksVersion=1.32")
+    commit(repo, "eksVersion=1.35")
     fakes.fail("eksctl upgrade nodegroup")
     deploy(cli_invoke, repo, expect=1)
     eks = fakes.aws.client("eks")
-    assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.32", "the control plane was upgraded"
+    assert eks.describe_cluster(name=CLUSTER)["cluster"]["version"] == "1.35", "the control plane was upgraded"
     assert eks.describe_cluster(name=CLUSTER)["cluster"]["tags"]["eksgen.io/deployed-commit"] == first
     sha = commit(repo, "managedNodeGroup.maxSize=5", "karpenter.nodePool.limits.cpu=2000")
     mark = fakes.mark()
@@ -362,15 +331,15 @@ def test_a_merge_after_a_failed_deploy_carries_both_changes(fakes, repo, cli_inv
 
     assert fakes.changes(mark) == [
         f"eksctl update addon {CONFIG}",
-        "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.32",
+        "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.35",
         "eksctl scale nodegroup --cluster demo --region us-west-2 --name system --nodes 2 --nodes-min 1 --nodes-max 5",
         tag(cluster=sha),
         APPLY + "nodepool.yaml",
         tag(cluster=sha, deployed=sha),
     ]
-    assert "upgrade the control plane from 1.31 to 1.32: skipped, the control plane is at Kubernetes 1.32 " \
+    assert "upgrade the control plane from 1.34 to 1.35: skipped, the control plane is at Kubernetes 1.35 " \
            "already" in result.output
-    assert_deployed(fakes, sha, version="1.32")
+    assert_deployed(fakes, sha, version="1.35")
     assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="system")["nodegroup"]["scalingConfig"][
         "maxSize"] == 5
     assert fakes.kube()["objects"]["nodepools.karpenter.sh//default"]["spec"]["limits"]["cpu"] == "2000"
@@ -390,7 +359,8 @@ def test_another_aws_account_is_refused_before_any_change(fakes, pristine, tmp_p
 def recorded(fakes: Fakes, deployed: str) -> None:
     """A cluster in moto that records `deployed` as its deployed commit (what a deploy of it leaves)."""
     fakes.aws.client("eks").create_cluster(
-        name=CLUSTER, version="1.31", roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/eksctl-demo-cluster-ServiceRole",
+        name=CLUSTER, version=versions.DEFAULT_KUBERNETES,
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/eksctl-demo-cluster-ServiceRole",
         resourcesVpcConfig={"subnetIds": []}, tags={"eksgen.io/deployed-commit": deployed})
 
 
@@ -414,7 +384,7 @@ def test_tools_of_other_versions_are_refused_before_anything_is_read(fakes, repo
     result = deploy(cli_invoke, repo, expect=1)
     problems = result.output.split("nothing was changed:")[1]
     assert re.search(r"- eksctl at \S+/eksctl is 0\.200\.0, but deploys need eksctl 0\.230\.0", problems)
-    assert re.search(r"- kubectl at \S+ is v1\.29\.3, too far from the cluster's Kubernetes 1\.31", problems)
+    assert re.search(r"- kubectl at \S+ is v1\.29\.3, too far from the cluster's Kubernetes 1\.35", problems)
     assert re.search(r"- aws at \S+ is aws-cli/1\.\d+\.\d+, but deploys need the AWS CLI v2", problems)
     assert "helm" not in result.output.split("nothing was changed:")[1], "helm 3.16.4 is fine"
     assert [c.line for c in fakes.calls() if c.tool == "aws"] == ["aws --version"]

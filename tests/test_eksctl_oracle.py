@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.eksctl_oracle import EksctlOracle, EksStandIn, cluster_versions, eksctl_oracle  # noqa: F401 - fixture
+from tests import eksctl_oracle as oracle
+from tests.eksctl_oracle import EksctlOracle, EksStandIn, cluster_versions
 
 pytestmark = pytest.mark.slow
+
+eksctl_oracle = oracle.eksctl_oracle  # the session fixture, registered for this module
 
 
 def minimal_config(**changes: object) -> dict:
@@ -154,6 +157,26 @@ def test_stand_in_answers_cluster_versions_and_nothing_else() -> None:
     assert answer == cluster_versions(date(2026, 12, 2))
     listed = {entry["clusterVersion"]: entry for entry in answer["clusterVersions"]}
     assert set(listed) == set(versions.KUBERNETES)
-    assert [m for m, entry in listed.items() if entry["defaultVersion"]] == [versions.default_kubernetes(date(2026, 12, 2))]
+    defaults = [minor for minor, entry in listed.items() if entry["defaultVersion"]]
+    assert defaults == [versions.default_kubernetes(date(2026, 12, 2))]
     assert missing.value.code == 404
     assert missing.value.headers["X-Amzn-ErrorType"] == "ResourceNotFoundException"
+
+
+def test_checks_of_eksctl_before_any_aws_call_reject(eksctl_oracle: EksctlOracle) -> None:
+    """eksctl@v0.230.0:pkg/ctl/cmdutils/configfile.go:181 (the config loader of `upgrade cluster`)
+    refuses a missing cluster name, "--name must be set", before eksctl creates any AWS client."""
+    ok, output = eksctl_oracle.accepts_flags(["upgrade", "cluster", "--region", "us-west-2"])
+
+    assert not ok
+    assert "--name must be set" in output
+
+
+def test_accepts_flags_creates_nothing(eksctl_oracle: EksctlOracle, tmp_path: Path) -> None:
+    """A real `create cluster` (no --dry-run) stops at its first AWS call, STS GetCallerIdentity
+    (eksctl@v0.230.0:pkg/eks/api.go checkAuth), which the stand-in refuses: nothing reaches moto."""
+    ok, output = eksctl_oracle.accepts_flags(["create", "cluster", "-f", str(write(tmp_path, minimal_config()))])
+
+    assert ok, output
+    assert "at its first AWS call: sts POST /" in output
+    assert "checking AWS STS access" in output

@@ -25,7 +25,8 @@ def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("plans")
     return {
         "default": generate(Answers.from_raw("plan-demo", {"aws-account-id": "111122223333"}), base / "a"),
-        "karpenter-1.0.9": generate(Answers.from_raw("plan-demo", {"karpenter-version": "1.0.9"}), base / "b"),
+        "1.34": generate(Answers.from_raw("plan-demo", {"k8s-version": "1.34"}), base / "b"),
+        "1.33": generate(Answers.from_raw("plan-demo", {"k8s-version": "1.33"}), base / "c"),
     }
 
 
@@ -46,8 +47,9 @@ def _plan(repo: Path, schemas: Path):
 
 def _golden(name: str, text: str) -> None:
     path = GOLDEN / f"{name}.md"
-    if UPDATE or not path.exists():
+    if UPDATE:
         path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; UPDATE_GOLDEN=1 writes it"
     assert text == path.read_text(encoding="utf-8"), f"plan markdown changed; UPDATE_GOLDEN=1 to accept ({path})"
 
 
@@ -80,26 +82,26 @@ def test_instance_families_change_drifts_nodes(pristine, tmp_path, schemas):
 
 
 def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order(pristine, tmp_path, schemas):
-    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.32"]), schemas)
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.35"], source="1.34"), schemas)
     assert plan.kind == "disruptive" and plan.blockers == []
     assert _phases(plan) == [
-        ("control-plane", "upgrade the control plane from 1.31 to 1.32"),
-        ("addons", "update the add-ons to their defaults for Kubernetes 1.32"),
-        ("node-groups", "upgrade node group system to Kubernetes 1.32"),
+        ("control-plane", "upgrade the control plane from 1.34 to 1.35"),
+        ("addons", "update the add-ons to their defaults for Kubernetes 1.35"),
+        ("node-groups", "upgrade node group system to Kubernetes 1.35"),
     ]
     assert plan.actions[0].command == ["eksctl", "upgrade", "cluster", "--config-file",
                                        "rendered/eksctl/cluster.yaml", "--approve"]
     assert ("EC2NodeClass/default", "drift") in [(i.object, i.effect) for i in plan.karpenter.impacts]
-    _golden("kubernetes-1.31-to-1.32", markdown.render(plan))
+    _golden("kubernetes-1.34-to-1.35", markdown.render(plan))
 
 
 def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, schemas):
-    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.33"]), schemas)
+    plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.35"], source="1.33"), schemas)
     assert plan.kind == "blocked"
     (blocker,) = plan.blockers
-    assert (blocker.field, blocker.before, blocker.after) == ("metadata.version", "1.31", "1.33")
-    assert "one minor version at a time" in blocker.reason and "eksVersion=1.32" in blocker.manual
-    _golden("kubernetes-1.31-to-1.33", markdown.render(plan))
+    assert (blocker.field, blocker.before, blocker.after) == ("metadata.version", "1.33", "1.35")
+    assert "one minor version at a time" in blocker.reason and "eksVersion=1.34" in blocker.manual
+    _golden("kubernetes-1.33-to-1.35", markdown.render(plan))
 
 
 def test_node_group_added_and_removed(pristine, tmp_path, schemas):
@@ -120,18 +122,8 @@ def test_vpc_cidr_change_is_blocked(pristine, tmp_path, schemas):
     _golden("vpc-cidr", markdown.render(plan))
 
 
-def test_karpenter_version_bump(pristine, tmp_path, schemas):
-    plan = _plan(_scenario(pristine, tmp_path, ["karpenter.version=1.14.1"], source="karpenter-1.0.9"), schemas)
-    titles = _phases(plan)
-    assert ("karpenter-controller", "upgrade Karpenter 1.0.9 -> 1.14.1") in titles
-    assert plan.karpenter.version["from"] == "1.0.9" and plan.karpenter.version["to"] == "1.14.1"
-    assert plan.karpenter.version["crds"].startswith("CRDs change: ")
-    assert "karpenter.sh_nodeoverlays.yaml added" in plan.karpenter.version["crds"]
-    _golden("karpenter-1.0.9-to-1.14.1", markdown.render(plan))
-
-
 def test_json_carries_the_same_content(pristine, tmp_path, schemas, cli_invoke):
-    repo = _scenario(pristine, tmp_path, ["eksVersion=1.32"])
+    repo = _scenario(pristine, tmp_path, ["eksVersion=1.35"], source="1.34")
     result = cli_invoke("plan", "--base", "main", "--repo", repo, "--format", "json", "--schemas", schemas)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import versions
 from tests.deploy_support import (
     CLUSTER,
     commit,
@@ -50,10 +51,10 @@ def test_a_deployed_cluster_matches_rendered(fakes, repo, cli_invoke):
     data = json.loads(status(cli_invoke, repo, "--format", "json"))
 
     assert data["inSync"] is True and data["differences"] == []
-    assert (data["exists"], data["state"], data["version"]) == (True, "ACTIVE", "1.31")
+    assert (data["exists"], data["state"], data["version"]) == (True, "ACTIVE", versions.DEFAULT_KUBERNETES)
     assert data["deployed"] == data["head"] == head(repo)
-    assert data["node_groups"] == [{"name": "system", "version": "1.31", "status": "ACTIVE", "min": 1,
-                                    "desired": 2, "max": 3}]
+    assert data["node_groups"] == [{"name": "system", "version": versions.DEFAULT_KUBERNETES, "status": "ACTIVE",
+                                    "min": 1, "desired": 2, "max": 3}]
     assert data["addons"] == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
     assert data["karpenter"] == "1.14.1 (deployed)"
     assert data["node_pools"] == [{"name": "default", "ready": True}]

@@ -17,6 +17,7 @@ Injected failure stages (FAKE_FAIL="eksctl create cluster@STAGE"): create cluste
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import json
 import os
 import sys
@@ -184,12 +185,11 @@ def _create_cluster(config: dict, flags: dict, stage: str | None) -> int:
     resources: dict = {"VPC": {"Type": "AWS::EC2::VPC", "Properties": {
         "CidrBlock": vpc.get("cidr", "192.168.0.0/16"), "EnableDnsSupport": True, "EnableDnsHostnames": True,
         "Tags": [{"Key": "Name", "Value": f"{stack}/VPC"}, *({"Key": k, "Value": v} for k, v in tags.items())]}}}
-    for visibility, role_tag in (("private", "kubernetes.io/role/internal-elb"), ("public", "kubernetes.io/role/elb")):
-        for zone, subnet in ((vpc.get("subnets") or {}).get(visibility) or {}).items():
-            logical = f"Subnet{visibility.title()}{zone.replace('-', '').upper()}"
-            resources[logical] = {"Type": "AWS::EC2::Subnet", "Properties": {
-                "VpcId": {"Ref": "VPC"}, "CidrBlock": subnet["cidr"], "AvailabilityZone": subnet.get("az", zone),
-                "Tags": [{"Key": role_tag, "Value": "1"}, *({"Key": k, "Value": v} for k, v in tags.items())]}}
+    for visibility, role_tag, zone, cidr in _planned_subnets(config):
+        logical = f"Subnet{visibility.title()}{zone.replace('-', '').upper()}"
+        resources[logical] = {"Type": "AWS::EC2::Subnet", "Properties": {
+            "VpcId": {"Ref": "VPC"}, "CidrBlock": cidr, "AvailabilityZone": zone,
+            "Tags": [{"Key": role_tag, "Value": "1"}, *({"Key": k, "Value": v} for k, v in tags.items())]}}
     resources["ClusterSharedNodeSecurityGroup"] = {"Type": "AWS::EC2::SecurityGroup", "Properties": {
         "GroupDescription": "Communication between all nodes in the cluster", "VpcId": {"Ref": "VPC"},
         "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}}
@@ -231,6 +231,18 @@ def _create_cluster(config: dict, flags: dict, stage: str | None) -> int:
                                               "Status": "ACTIVE"}
     log("✔", f'EKS cluster "{name}" in "{meta.get("region")}" region is ready')
     return 0
+
+
+def _planned_subnets(config: dict) -> list[tuple[str, str, str, str]]:
+    """Subnets as eksctl plans them when the config gives none: the VPC CIDR cut into eight, a public
+    and a private block per zone (three zones of the region unless availabilityZones names them)."""
+    region = config["metadata"]["region"]
+    zones = config.get("availabilityZones") or [f"{region}{letter}" for letter in "abc"]
+    blocks = list(ipaddress.ip_network((config.get("vpc") or {}).get("cidr", "192.168.0.0/16")).subnets(3))
+    planned = [("public", "kubernetes.io/role/elb", zone, str(blocks[i])) for i, zone in enumerate(zones)]
+    planned += [("private", "kubernetes.io/role/internal-elb", zone, str(blocks[len(zones) + i]))
+                for i, zone in enumerate(zones)]
+    return planned
 
 
 def _create_group(cluster: str, config: dict, group: dict, subnets: list[str], version: str) -> None:

@@ -1,6 +1,7 @@
-"""A recording fake of kubectl 1.31 for the subcommands eksgen runs: version, apply --server-side, diff,
-get, wait, annotate, delete. Arguments, exit codes and output formats follow kubectl's; unknown
-subcommands and flags are rejected as kubectl rejects them."""
+"""A recording fake of kubectl (by default the pinned release of the default minor) for the subcommands
+eksgen runs: version, apply --server-side, diff, get, wait, annotate, delete. Arguments, exit codes
+and output formats follow kubectl's; unknown subcommands and flags are rejected as kubectl rejects
+them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import _fake
 import _kube
 import yaml
 
-VERSION = os.environ.get("FAKE_KUBECTL_VERSION", "1.31.0")
+from generator import versions
+
+VERSION = os.environ.get("FAKE_KUBECTL_VERSION", versions.KUBERNETES[versions.DEFAULT_KUBERNETES].kubectl)
 _APPLY_FLAGS = {"--server-side": "bool", "--field-manager": "value", "-f": "multi", "--filename": "multi",
                 "--force-conflicts": "bool"}
 _FLAGS = {
