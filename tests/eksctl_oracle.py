@@ -27,6 +27,9 @@ import json
 import re
 import subprocess
 import threading
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -91,8 +94,49 @@ def cluster_versions(today: date | None = None) -> dict:
     return {"clusterVersions": entries}
 
 
+def availability_zones(region: str) -> bytes:
+    """EC2 DescribeAvailabilityZones for any region: three zones, as EC2's query API answers.
+
+    moto knows the zones of some regions only (none of ap-southeast-7, us-gov-west-1 or
+    cn-north-1), and eksctl asks for them whenever the ClusterConfig names none. Zone ids follow
+    AWS's form (usw2-az1); none is one eksctl avoids (pkg/az/az.go zoneIDsToAvoid).
+    """
+    short = "".join(part[0] if not part[-1].isdigit() else part for part in region.split("-"))
+    items = "".join(
+        f"<item><zoneName>{region}{letter}</zoneName><zoneState>available</zoneState>"
+        f"<regionName>{region}</regionName><zoneId>{short}-az{n}</zoneId><zoneType>availability-zone</zoneType>"
+        f"<optInStatus>opt-in-not-required</optInStatus><groupName>{region}</groupName>"
+        f"<networkBorderGroup>{region}</networkBorderGroup><messageSet/></item>"
+        for n, letter in enumerate("abc", 1))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><DescribeAvailabilityZonesResponse '
+            f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
+            f"<availabilityZoneInfo>{items}</availabilityZoneInfo></DescribeAvailabilityZonesResponse>").encode()
+
+
+def instance_type_offerings(region: str, payload: bytes) -> bytes:
+    """EC2 DescribeInstanceTypeOfferings: every instance type asked for, offered in each zone above.
+
+    eksctl keeps only the zones that offer a node group's instance types; moto offers nothing in
+    the regions whose zones it does not know. So the offline oracle cannot tell an instance type
+    that a region lacks: that judgement needs AWS itself.
+    """
+    form = urllib.parse.parse_qs(payload.decode())
+    types = sorted({v for k, values in form.items() if re.fullmatch(r"Filter\.\d+\.Value\.\d+", k)
+                    for v in values if "." in v})
+    items = "".join(f"<item><instanceType>{kind}</instanceType><locationType>availability-zone</locationType>"
+                    f"<location>{region}{letter}</location></item>" for kind in types for letter in "abc")
+    return (f'<?xml version="1.0" encoding="UTF-8"?><DescribeInstanceTypeOfferingsResponse '
+            f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
+            f"<instanceTypeOfferingSet>{items}</instanceTypeOfferingSet></DescribeInstanceTypeOfferingsResponse>"
+            ).encode()
+
+
 class EksStandIn:
     """A stand-in EKS endpoint on 127.0.0.1 that answers only `GET /cluster-versions`.
+
+    It also stands in for EC2 in a dry run (a User-Agent marked "dry-run"): it answers
+    DescribeAvailabilityZones and DescribeInstanceTypeOfferings itself, for every region alike,
+    and forwards any other EC2 request to moto (`forward_ec2`).
 
     Any other request gets HTTP 404 with `X-Amzn-ErrorType: ResourceNotFoundException`, which the
     SDK turns into an EKS ResourceNotFoundException (for `GET /clusters/NAME` that is what EKS says
@@ -103,6 +147,7 @@ class EksStandIn:
 
     def __init__(self, today: date | None = None) -> None:
         self.today = today
+        self.forward_ec2: str | None = None  # moto, for the EC2 calls of a dry run
         self.requests: list[tuple[str, str, str, str]] = []  # (service, method, path, user agent)
         self._lock = threading.Lock()
         stand_in = self
@@ -110,14 +155,17 @@ class EksStandIn:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                payload = self.rfile.read(length) if length else b""
                 path = self.path.split("?", 1)[0]
                 # SigV4: "Credential=KEY/DAY/REGION/SERVICE/aws4_request"
-                scope = re.search(r"Credential=[^/]*/[^/]*/[^/]*/([^/]*)/", self.headers.get("Authorization", ""))
-                service = scope.group(1) if scope else "?"
+                scope = re.search(r"Credential=[^/]*/[^/]*/([^/]*)/([^/]*)/", self.headers.get("Authorization", ""))
+                region, service = scope.groups() if scope else ("?", "?")
+                agent = self.headers.get("User-Agent", "")
                 with stand_in._lock:
-                    stand_in.requests.append((service, self.command, path, self.headers.get("User-Agent", "")))
+                    stand_in.requests.append((service, self.command, path, agent))
+                if service == "ec2" and "dry-run" in agent and stand_in.forward_ec2:
+                    self._ec2(region, payload)
+                    return
                 if self.command == "GET" and path == "/cluster-versions":
                     status, body, error = 200, cluster_versions(stand_in.today), None
                 else:
@@ -130,6 +178,27 @@ class EksStandIn:
                 self.send_header("Content-Length", str(len(data)))
                 if error:
                     self.send_header("X-Amzn-ErrorType", error)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _ec2(self, region: str, payload: bytes) -> None:
+                if b"Action=DescribeAvailabilityZones" in payload:
+                    status, data, kind = 200, availability_zones(region), "text/xml;charset=UTF-8"
+                elif b"Action=DescribeInstanceTypeOfferings" in payload:
+                    status, data, kind = 200, instance_type_offerings(region, payload), "text/xml;charset=UTF-8"
+                else:  # moto answers the rest (DescribeInstanceTypeOfferings, ...)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                    request = urllib.request.Request(f"{stand_in.forward_ec2}{self.path}", data=payload,
+                                                     headers=headers, method=self.command)
+                    try:
+                        with urllib.request.urlopen(request, timeout=30) as response:
+                            status, data = response.status, response.read()
+                            kind = response.headers.get("Content-Type", "text/xml")
+                    except urllib.error.HTTPError as error:
+                        status, data, kind = error.code, error.read(), error.headers.get("Content-Type", "text/xml")
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -214,10 +283,12 @@ class EksctlOracle:
             env[f"AWS_ENDPOINT_URL_{sdk}"] = url
         return env
 
-    def _run(self, args: list[str], aws: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    def _run(self, args: list[str], aws: str, kind: str = "flags") -> tuple[subprocess.CompletedProcess[str], str]:
         """Run eksctl with AWS at `aws`; returns the process and the User-Agent marker of this run."""
-        marker = f"eksgen-oracle-{next(self._runs)}"
+        marker = f"eksgen-oracle-{kind}-{next(self._runs)}"
         env = {**self._base_env, **self._endpoints(aws), "AWS_SDK_UA_APP_ID": marker}
+        if kind == "dry-run":  # EC2 through the stand-in, for the zones moto does not know
+            env["AWS_EC2_ENDPOINT"] = env["AWS_ENDPOINT_URL_EC2"] = self.eks.url
         try:
             process = subprocess.run([str(self.binary), *args], cwd=self.workdir, env=env, capture_output=True,
                                      text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
@@ -229,7 +300,8 @@ class EksctlOracle:
 
     def dry_run(self, config_path: Path) -> Result:
         """`eksctl create cluster -f PATH --dry-run`: ok and the completed config, or the error."""
-        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"], self.moto_endpoint)
+        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"], self.moto_endpoint,
+                               kind="dry-run")
         output = process.stdout + process.stderr
         if process.returncode != 0:
             return Result(False, output)
@@ -286,6 +358,7 @@ def eksctl_oracle(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) 
         pytest.fail(f"{EKSCTL} is eksctl {version.stdout.strip() or version.stderr.strip()!r}, the pin is "
                     f"{EKSCTL_VERSION}: run `make setup`", pytrace=False)
     eks = EksStandIn().start()
+    eks.forward_ec2 = moto_endpoint
     try:
         yield EksctlOracle(moto_endpoint, eks, tmp_path_factory.mktemp("eksctl-oracle"))
     finally:

@@ -220,7 +220,7 @@ def test_a_node_group_added_and_one_removed(fakes, repo, cli_invoke):
 
     assert fakes.changes(mark) == [
         f"eksctl create nodegroup {CONFIG} --include workers",
-        "eksctl delete nodegroup --cluster demo --region us-west-2 --name system --drain=true --approve --wait",
+        "eksctl delete nodegroup --cluster demo --region us-west-2 --name system --drain=true --wait",
         tag(cluster=sha),
         tag(cluster=sha, deployed=sha),
     ]
@@ -242,7 +242,7 @@ def test_new_tags_reach_the_stack_and_the_cluster(fakes, repo, cli_invoke):
     assert fakes.changes(mark) == [
         STACK + " --tags team=platform",
         f"eksctl create nodegroup {CONFIG} --include tagged",
-        "eksctl delete nodegroup --cluster demo --region us-west-2 --name system --drain=true --approve --wait",
+        "eksctl delete nodegroup --cluster demo --region us-west-2 --name system --drain=true --wait",
         f'aws eks tag-resource --region us-west-2 --resource-arn {ARN} --tags {{"team": "platform"}}',
         tag(cluster=sha),
         APPLY + "ec2nodeclass.yaml",  # Karpenter's nodes and the gp3 volumes are tagged too

@@ -139,8 +139,8 @@ def _node_groups(base: dict, head: dict, where: list[str], blockers: list[Blocke
     for name in before:
         if name not in after:
             actions.append(Action("node-group-removals", f"drain and delete node group {name}",
-                                  ["eksctl", "delete", "nodegroup", *where, "--name", name, "--drain=true",
-                                   "--approve", "--wait"],
+                                  # no --approve: eksctl refuses it without a config file (ctl/delete/nodegroup.go)
+                                  ["eksctl", "delete", "nodegroup", *where, "--name", name, "--drain=true", "--wait"],
                                   disruptive=True, detail="pods are evicted (respecting PodDisruptionBudgets) "
                                                           "and rescheduled on the remaining nodes"))
     return actions

@@ -34,7 +34,8 @@ _THROUGHPUT = (125, 1000)
 # apis/eksctl.io/v1alpha5/validation.go validateNodeGroupLabels: reserved label prefixes.
 _RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/")
 _AUTH_MODES = {"CONFIG_MAP", "API_AND_CONFIG_MAP", "API"}
-_ACCESS_ENTRY_TYPES = {"STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "EC2", "HYBRID_LINUX"}  # access_entry.go
+# apis/eksctl.io/v1alpha5/access_entry.go: AccessEntryType.
+_ACCESS_ENTRY_TYPES = {"STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "EC2", "HYBRID_LINUX"}
 
 # ClusterConfig field -> the values.yaml key the chart renders it from (prefix match, longest first).
 VALUES_KEYS = {
@@ -170,11 +171,8 @@ def _sizes(at: list, group: dict):
 
 
 def _volume(at: list, group: dict):
-    """apis/.../validation.go validateNodeGroupBase and validateVolumeOpts."""
-    if "volumeSize" not in group:
-        for key in ("volumeName", "volumeEncrypted", "volumeKmsKeyID"):
-            if key in group:
-                yield at + [key], f"{key} needs volumeSize"
+    """apis/.../validation.go validateNodeGroupBase and validateVolumeOpts (after defaults: a
+    missing volumeSize is 80 GiB by then, so it needs no rule here)."""
     if group.get("volumeKmsKeyID") and group.get("volumeEncrypted") is not True:
         yield at + ["volumeKmsKeyID"], "volumeKmsKeyID needs volumeEncrypted: true"
     kind = str(group.get("volumeType") or "gp3")

@@ -41,7 +41,8 @@ _FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("upgrade", "nodegroup"): {**_WHERE, "--name": "value", "--kubernetes-version": "value", "--wait": "bool"},
     ("scale", "nodegroup"): {**_WHERE, "--name": "value", "-n": "value", "--nodes": "value", "-N": "value",
                              "--nodes-min": "value", "-m": "value", "--nodes-max": "value", "-M": "value"},
-    ("delete", "nodegroup"): {**_WHERE, "--name": "value", "-n": "value", "--drain": "bool", "--approve": "bool",
+    ("delete", "nodegroup"): {**_WHERE, **_CFG, "--name": "value", "-n": "value", "--drain": "bool",
+                              "--approve": "bool",
                               "--wait": "bool", "-w": "bool"},
     ("create", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool"},
     ("update", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool"},
@@ -424,8 +425,13 @@ def _scale_nodegroup(config: dict, flags: dict, stage: str | None) -> int:
 
 
 def _delete_nodegroup(config: dict, flags: dict, stage: str | None) -> int:
+    """Named on the command line, the group is deleted at once; --approve belongs to -f (a plan
+    without it), and eksctl refuses it otherwise (pkg/ctl/delete/nodegroup.go)."""
+    with_file = bool(flags.get("-f") or flags.get("--config-file"))
+    if flags.get("--approve") and not with_file:
+        raise _fake.Exit(1, "Error: cannot use --approve unless a config file is specified via --config-file/-f")
     cluster, group = _group(flags)
-    if not flags.get("--approve"):
+    if with_file and not flags.get("--approve"):
         log("ℹ", f'(plan) would delete nodegroup "{group["nodegroupName"]}"')
         log("!", "no changes were applied, run again with '--approve' to apply the changes")
         return 0
