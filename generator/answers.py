@@ -176,6 +176,10 @@ def _k8s_version(value: object) -> str:
             f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes "
             f"{', '.join(versions.KUBERNETES)}",
         )
+    release = versions.KUBERNETES[version]
+    if release.support_on(versions.today()) == "ended":
+        raise AnswerError("--k8s-version", version,
+                          f"EKS ended Kubernetes {version} on {release.end_of_extended_support}")
     return version
 
 

@@ -120,6 +120,9 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
     answers = Answers.from_raw(name, raw)
     target = scaffold.generate(answers, output_dir, toolchain_wheel)
     click.echo(f"Created {target} (a git repository with one commit on main).")
+    cost = versions.extended_support_warning(answers.k8s_version)
+    if cost:
+        click.echo(f"Warning: {cost}.", err=True)
     if not answers.aws_account_id:
         click.echo(
             "Note: no --aws-account-id, so Karpenter's node access entry and controller pod "

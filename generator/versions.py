@@ -63,9 +63,25 @@ KUBERNETES: dict[str, KubernetesRelease] = {
 }
 
 
-def default_kubernetes(today: date | None = None) -> str:
+def today() -> date:
+    """The day support is judged on (one place, so tests can fix it)."""
+    return date.today()
+
+
+def extended_support_warning(minor: str, on: date | None = None) -> str | None:
+    """A warning when EKS runs `minor` in extended support on the day (None in standard support)."""
+    release, day = KUBERNETES[minor], on or today()
+    if release.support_on(day) != "extended":
+        return None
+    return (f"Kubernetes {minor} left EKS standard support on {release.end_of_standard_support} and is in "
+            f"extended support until {release.end_of_extended_support}: the control plane costs six times the "
+            f"standard price per hour (Amazon EKS pricing); Kubernetes {default_kubernetes(day)} is in standard "
+            "support")
+
+
+def default_kubernetes(on: date | None = None) -> str:
     """The newest minor EKS offers in standard support on the day (the newest one when none is)."""
-    day = today or date.today()
+    day = on or today()
     standard = [m for m, r in KUBERNETES.items() if r.support_on(day) == "standard"]
     return max(standard or list(KUBERNETES), key=minor_key)
 
