@@ -1,3 +1,3 @@
 """eksgen: generate and operate a GitOps repository that is one Amazon EKS cluster."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
