@@ -230,8 +230,9 @@ def _vpc_cidr(value: object) -> str:
     if network.prefixlen > 21:
         raise AnswerError(
             "--vpc-cidr", text,
-            "too small for the subnets: use /16 to /21, so that each private subnet (a quarter "
-            "of the VPC) keeps at least 512 addresses for nodes and pods",
+            "too small for the subnets: use /16 to /21; eksctl cuts the VPC into eight blocks, a "
+            "private and a public subnet per zone, and each private one needs at least 256 addresses "
+            "for nodes and pods",
         )
     return str(network)
 

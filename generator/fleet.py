@@ -294,7 +294,11 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
 
 def _worker_started(parent: int) -> None:
     """In each worker: the parent alone decides what an interrupt stops; and no worker outlives it."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by helm and git: they finish their item
+    # A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches
+    # the parent only. Ignoring SIGINT is not enough, because git installs its own handler to
+    # remove its lock files and would die in the middle of its item.
+    os.setpgrp()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by the fork
     threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
 

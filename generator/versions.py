@@ -82,7 +82,7 @@ def extended_support_warning(minor: str, on: date | None = None) -> str | None:
 def default_kubernetes(on: date | None = None) -> str:
     """The newest minor EKS offers in standard support on the day (the newest one when none is)."""
     day = on or today()
-    standard = [m for m, r in KUBERNETES.items() if r.support_on(day) == "standard"]
+    standard = [m for m, r in KUBERNETES.items() if r.released <= day and r.support_on(day) == "standard"]
     return max(standard or list(KUBERNETES), key=minor_key)
 
 

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from generator import render, versions
 from generator.bootstrap import karpenter_stack_name
 from generator.cli import cli
-from generator.errors import EksgenError
+from generator.errors import EksgenError, ToolFailedError
 from tests import cfn
 from tests.aws import policy_document
 from tests.helpers import load_yaml
@@ -29,8 +29,11 @@ pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS.{2}SQS.{2}Qu
 
 CLUSTER = "my-cluster"
 TEMPLATE = Path(render.CLOUDFORMATION)
-# (Kubernetes, Karpenter) pairs: every pinned Karpenter release.
-RELEASES = {"1.0.9": "1.31", "1.14.1": "1.33"}
+# Every pinned Karpenter release, with the newest Kubernetes minor it runs on.
+RELEASES = {
+    version: max((m for m in versions.KUBERNETES if release.supports(m)), key=versions.minor_key)
+    for version, release in versions.KARPENTER.items()
+}
 
 
 @pytest.fixture(scope="module", params=list(RELEASES))
@@ -124,18 +127,24 @@ def test_cfn_lint_catches_a_broken_template(repo, tmp_path):
 
 
 def test_follows_karpenter_version_in_values(repo, tmp_path):
-    """Changing karpenter.version re-renders the template of the other release."""
+    """The template is rendered for karpenter.version in values.yaml: it names that release and creates
+    its controller policies, and a release without a template is refused rather than rendered from
+    another one. (Only one Karpenter release is pinned now, so there is no second one to switch to.)"""
     copy = tmp_path / "copy"
     shutil.copytree(repo, copy)
-    values = copy / "values.yaml"
     current = _version(copy)
-    other = next(v for v in RELEASES if v != current)
+    files = render.render(copy)
+    template = YAML(typ="safe", pure=True).load(files[render.CLOUDFORMATION])
+    assert template["Description"].startswith(f"Karpenter v{current} prerequisites")
+    resolved = cfn.resolve(template["Resources"])
+    assert _policy_names(resolved) == [f"{p}-{CLUSTER}" for p in versions.KARPENTER[current].controller_policies]
+
+    values = copy / "values.yaml"
     text = values.read_text()
     assert text.count(f'  version: "{current}"\n') == 1
-    values.write_text(text.replace(f'  version: "{current}"\n', f'  version: "{other}"\n'))
-    files = render.render(copy)
-    resolved = cfn.resolve(YAML(typ="safe", pure=True).load(files[render.CLOUDFORMATION])["Resources"])
-    assert _policy_names(resolved) == [f"{p}-{CLUSTER}" for p in versions.KARPENTER[other].controller_policies]
+    values.write_text(text.replace(f'  version: "{current}"\n', '  version: "1.0.9"\n'))
+    with pytest.raises(ToolFailedError, match="karpenter.version"):
+        render.render(copy)
 
 
 # ---- how render.py files it -----------------------------------------------------------------
@@ -227,10 +236,9 @@ def test_deploys_into_moto(repo, aws):
     names = events.list_rule_names_by_target(TargetArn=queue_arn)["RuleNames"]
     patterns = sorted(tuple(json.loads(events.describe_rule(Name=n)["EventPattern"])["detail-type"])
                       for n in names)
-    expected_rules = [("AWS Health Event",), ("EC2 Instance Rebalance Recommendation",),
-                      ("EC2 Instance State-change Notification",), ("EC2 Spot Instance Interruption Warning",)]
-    if _version(repo) != "1.0.9":
-        expected_rules.insert(0, ("EC2 Capacity Reservation Instance Interruption Warning",))
+    expected_rules = [("AWS Health Event",), ("EC2 Capacity Reservation Instance Interruption Warning",),
+                      ("EC2 Instance Rebalance Recommendation",), ("EC2 Instance State-change Notification",),
+                      ("EC2 Spot Instance Interruption Warning",)]
     assert patterns == sorted(expected_rules)
     assert all(n.startswith(f"{stack}-") for n in names), names
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import render, scaffold
+from generator import render, scaffold, versions
 from generator.answers import Answers
 from generator.errors import EksgenError
 
@@ -20,17 +20,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 BAD_ANSWERS = [
     # (arguments, option named, value named, words of the rule)
-    (["_starts-with-underscore"], "NAME", "_starts-with-underscore", "start with a letter or digit"),
+    (["_starts-with-underscore"], "NAME", "_starts-with-underscore", "start with a letter"),
+    (["1st-cluster"], "NAME", "1st-cluster", "start with a letter"),
+    (["my_cluster"], "NAME", "my_cluster", "only letters, digits and '-' (eksctl names CloudFormation stacks"),
     (["has space"], "NAME", "has space", "letters, digits"),
     (["dotted.name"], "NAME", "dotted.name", "letters, digits"),
     (["a" * 47], "NAME", "a" * 47, "KarpenterNodeRole-NAME"),
     (["ok", "--region", "us-west-9"], "--region", "us-west-9", "not an AWS region with EKS"),
     (["ok", "--k8s-version", "1.30"], "--k8s-version", "1.30",
-     "eksctl v0.210.0 supports Kubernetes 1.31, 1.32, 1.33"),
-    (["ok", "--k8s-version", "1.34"], "--k8s-version", "1.34", "supports Kubernetes 1.31, 1.32, 1.33"),
+     f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes {', '.join(versions.KUBERNETES)}"),
+    (["ok", "--k8s-version", "1.31"], "--k8s-version", "1.31",  # EKS ended it on 2026-11-26
+     f"supports Kubernetes {', '.join(versions.KUBERNETES)}"),
+    (["ok", "--k8s-version", "1.36"], "--k8s-version", "1.36", f"supports Kubernetes {', '.join(versions.KUBERNETES)}"),
     (["ok", "--karpenter-version", "0.37.0"], "--karpenter-version", "0.37.0", "not a pinned Karpenter release"),
-    (["ok", "--k8s-version", "1.32", "--karpenter-version", "1.0.9"], "--karpenter-version", "1.0.9",
-     "supports Kubernetes 1.25 to 1.31, not 1.32"),
+    # Karpenter 1.0 (Kubernetes up to 1.31) is no longer pinned. Every pinned release runs every
+    # offered minor; the incompatible-pair rule is tested below with a release pinned for the test.
+    (["ok", "--karpenter-version", "1.0.9"], "--karpenter-version", "1.0.9",
+     f"not a pinned Karpenter release; choose one of {', '.join(versions.KARPENTER)}"),
     (["ok", "--vpc-cidr", "8.8.0.0/16"], "--vpc-cidr", "8.8.0.0/16", "private range"),
     (["ok", "--vpc-cidr", "10.0.0.0/8"], "--vpc-cidr", "10.0.0.0/8", "at most /16"),
     (["ok", "--vpc-cidr", "10.0.0.0/24"], "--vpc-cidr", "10.0.0.0/24", "too small for the subnets"),
@@ -63,6 +69,19 @@ def test_bad_answer_is_refused_with_option_value_and_rule(cli_invoke, tmp_path, 
     assert result.exit_code == 2, result.output
     assert f"{option} {value!r}" in result.output
     assert rule in result.output
+    assert not out.exists(), "nothing may be written for a bad answer"
+
+
+def test_karpenter_release_that_does_not_run_the_kubernetes_version_is_refused(cli_invoke, tmp_path, monkeypatch):
+    """The pinned releases all run every offered minor, so an older release (Karpenter 1.0, up to
+    Kubernetes 1.31) is pinned for this test only."""
+    monkeypatch.setitem(versions.KARPENTER, "1.0.9", versions.KarpenterRelease("1.0.9", "1.25", "1.31", ()))
+    out = tmp_path / "out"
+    result = cli_invoke("new", "ok", "--karpenter-version", "1.0.9", "--output-dir", out, "--no-input")
+    assert result.exit_code == 2, result.output
+    assert "--karpenter-version '1.0.9'" in result.output
+    assert (f"Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not {versions.DEFAULT_KUBERNETES}; "
+            f"for {versions.DEFAULT_KUBERNETES} use {versions.DEFAULT_KARPENTER}") in result.output
     assert not out.exists(), "nothing may be written for a bad answer"
 
 

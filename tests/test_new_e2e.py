@@ -119,7 +119,10 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
     assert config["iam"]["withOIDC"] is True
     assert config["vpc"]["nat"]["gateway"] == "Single"
     assert config["vpc"]["clusterEndpoints"] == {"publicAccess": True, "privateAccess": True}
-    assert set(config["vpc"]["subnets"]) == {"private", "public"}
+    # eksctl picks the zones and plans the subnets from vpc.cidr.
+    assert "availabilityZones" not in config and "subnets" not in config["vpc"]
+    assert config["autoModeConfig"] == {"enabled": False}, "Karpenter manages the nodes, not Auto Mode"
+    assert config["addonsConfig"] == {"disableDefaultAddons": True}, "only the add-ons listed below"
     (group,) = config["managedNodeGroups"]
     assert group["privateNetworking"] is True
     assert group["volumeEncrypted"] is True and group["volumeType"] == "gp3"
@@ -128,7 +131,7 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
     assert [a["name"] for a in config["addons"]] == [
         "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
     if name == "defaults":
-        assert config["metadata"]["version"] == "1.31"
+        assert config["metadata"]["version"] == versions.DEFAULT_KUBERNETES
         assert config["metadata"]["region"] == "us-west-2"
         assert config["vpc"]["cidr"] == "10.10.0.0/16"
         assert group["instanceType"] == "t3.small"
@@ -143,6 +146,7 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
     if name == "custom-region-version-tags":
         assert config["metadata"]["version"] == "1.33"
         assert config["metadata"]["region"] == "eu-central-1"
+        assert config["vpc"]["cidr"] == "172.20.0.0/18"
         assert config["metadata"]["tags"] == {
             "karpenter.sh/discovery": "my-cluster", "team": "platform", "cost-center": "0123",
             "note": "a: b # c"}
@@ -182,6 +186,7 @@ def test_karpenter_objects_are_valid_v1_for_the_pinned_crds(generated, schemas):
     assert node["role"] == "KarpenterNodeRole-my-cluster"
     (term,) = node["amiSelectorTerms"]
     assert term["alias"].startswith("al2023@v") and not term["alias"].endswith("@latest")
+    assert term["alias"] == versions.KUBERNETES[load_yaml(repo / "values.yaml")["eksVersion"]].ami_alias
     assert node["subnetSelectorTerms"][0]["tags"]["karpenter.sh/discovery"] == "my-cluster"
     assert node["securityGroupSelectorTerms"][0]["tags"] == {"karpenter.sh/discovery": "my-cluster"}
     assert node["metadataOptions"]["httpTokens"] == "required"
@@ -236,9 +241,13 @@ def test_toolchain_pins_versions_and_checks_every_download(generated):
     dockerfile = (repo / "toolchain/Dockerfile").read_text()
     k8s = load_yaml(repo / "values.yaml")["eksVersion"]
     assert dockerfile.startswith("# ") and "FROM alpine:3.21\n" in dockerfile
-    assert f"ARG KUBECTL_VERSION=v{k8s}.0" in dockerfile
+    kubectl = versions.KUBERNETES[k8s].kubectl
+    assert kubectl.startswith(f"{k8s}.")
+    assert f"ARG KUBECTL_VERSION=v{kubectl}\n" in dockerfile
+    assert "/bin/linux/amd64/kubectl.sha256" in dockerfile
     assert f"ARG EKSCTL_VERSION=v{versions.EKSCTL_VERSION}" in dockerfile and "ARG HELM_VERSION=v3.16.4" in dockerfile
-    assert dockerfile.count("curl -fsSL") == dockerfile.count("sha256sum -c") + 1  # eksctl: archive + list
+    # kubectl (binary + its .sha256) and eksctl (archive + checksum list) take two downloads each.
+    assert dockerfile.count("curl -fsSL") == dockerfile.count("sha256sum -c") + 2
     assert "\nUSER 10001\n" in dockerfile
 
 

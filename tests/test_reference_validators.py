@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from generator import versions
 from tests.helpers import crd_validator, eksctl_validator, errors
 
 POOL = {
@@ -23,7 +24,7 @@ POOL = {
 }
 
 
-@pytest.mark.parametrize("version", ["v1.0.9", "v1.14.1"])
+@pytest.mark.parametrize("version", [f"v{v}" for v in versions.KARPENTER])
 def test_crd_validator_accepts_v1_and_rejects_v1beta1_leftovers(schemas, version):
     validator = crd_validator(schemas / "karpenter" / version / "crds" / "karpenter.sh_nodepools.yaml")
     assert errors(validator, POOL) == []

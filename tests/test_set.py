@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from generator import versions
 from generator.answers import Answers
 from generator.scaffold import generate
 from tests.helpers import load_yaml
@@ -15,7 +17,8 @@ from tests.helpers import load_yaml
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
-    return generate(Answers.from_raw("setme", {}), tmp_path_factory.mktemp("set"))
+    # one minor below the newest, so that the edit below is an upgrade
+    return generate(Answers.from_raw("setme", {"k8s-version": "1.34"}), tmp_path_factory.mktemp("set"))
 
 
 @pytest.fixture
@@ -37,22 +40,22 @@ def _changed_lines(before: str, after: str) -> list[str]:
 
 def test_edits_change_only_their_lines_and_keep_every_comment(cli_invoke, repo):
     before = (repo / "values.yaml").read_text()
-    result = cli_invoke("set", "--repo", repo, "eksVersion=1.32", "karpenter.nodePool.limits.cpu=2000",
+    result = cli_invoke("set", "--repo", repo, "eksVersion=1.35", "karpenter.nodePool.limits.cpu=2000",
                         "karpenter.nodePool.capacityTypes=[on-demand]")
     assert result.exit_code == 0, result.output
     after = (repo / "values.yaml").read_text()
     assert _changed_lines(before, after) == [
-        '-eksVersion: "1.31"', '+eksVersion: "1.32"',
+        '-eksVersion: "1.34"', '+eksVersion: "1.35"',
         '-    capacityTypes: ["spot", "on-demand"]', '+    capacityTypes: ["on-demand"]',
         '-      cpu: "1000"', '+      cpu: "2000"',
     ]
     assert [line for line in before.splitlines() if line.lstrip().startswith("#")] == \
         [line for line in after.splitlines() if line.lstrip().startswith("#")]
     values = load_yaml(repo / "values.yaml")
-    assert values["eksVersion"] == "1.32" and values["karpenter"]["nodePool"]["limits"]["cpu"] == "2000"
+    assert values["eksVersion"] == "1.35" and values["karpenter"]["nodePool"]["limits"]["cpu"] == "2000"
     nodepool = (repo / "rendered/manifests/nodepool.yaml").read_text()
     assert 'values: ["on-demand"]' in nodepool and 'cpu: "2000"' in nodepool
-    assert 'version: "1.32"' in (repo / "rendered/eksctl/cluster.yaml").read_text()
+    assert 'version: "1.35"' in (repo / "rendered/eksctl/cluster.yaml").read_text()
     assert cli_invoke("render", "--repo", repo, "--check").exit_code == 0
 
 
@@ -93,7 +96,9 @@ def test_an_edit_helm_rejects_changes_nothing(cli_invoke, repo):
     before = _snapshot(repo)
     # the schema allows any pinned Karpenter, but the chart's helper fails on an unknown one
     schema = repo / "charts/eks-complete/values.schema.json"
-    schema.write_text(schema.read_text().replace('"enum": ["1.0.9", "1.14.1"]', '"type": "string"'))
+    pinned = f'"type": "string", "enum": {json.dumps(list(versions.KARPENTER))}'
+    assert pinned in schema.read_text()
+    schema.write_text(schema.read_text().replace(pinned, '"type": "string"'))
     before["charts/eks-complete/values.schema.json"] = schema.read_bytes()
     result = cli_invoke("set", "--repo", repo, "karpenter.version=9.9.9")
     assert result.exit_code == 1

@@ -26,6 +26,7 @@ class Case:
     rerender: bool = False  # the edit is to values.yaml and rendered/ is regenerated
     severity: str = "error"
     line_of: str | None = None  # the finding points at the line starting with this (default: the edit)
+    repo: str = "default"  # the pristine repository edited (see `pristine`)
 
 
 CASES = [
@@ -37,19 +38,59 @@ CASES = [
          "differs from what helm renders from values.yaml"),
     Case("misspelt-eksctl-field", "eksctl", "rendered/eksctl/cluster.yaml", "    instanceType:", "    instanceTyp:",
          "managedNodeGroups[0].instanceTyp: unknown field"),
+    Case("retention-outside-eksctls-list", "values", "values.yaml", "  retentionInDays: 90", "  retentionInDays: 100",
+         "logging.retentionInDays: 100 is not one of [1, 3, 5"),
     Case("desired-above-max", "eksctl", "rendered/eksctl/cluster.yaml", "desiredCapacity: 2", "desiredCapacity: 9",
-         "desiredCapacity 9 is above maxSize 3"),
+         "desiredCapacity 9 is above maxSize 3 (values.yaml: managedNodeGroup.desiredCapacity)"),
     Case("min-above-max", "eksctl", "rendered/eksctl/cluster.yaml", "minSize: 1", "minSize: 4",
-         "minSize 4 is above maxSize 3"),
-    Case("unsupported-kubernetes-version", "eksctl", "rendered/eksctl/cluster.yaml", 'version: "1.31"',
-         'version: "1.30"', f"Kubernetes 1.30 is not supported by eksctl v{versions.EKSCTL_VERSION}"),
+         "minSize 4 is above maxSize 3 (values.yaml: managedNodeGroup.minSize)"),
+    Case("unsupported-kubernetes-version", "eksctl", "rendered/eksctl/cluster.yaml",
+         f'version: "{versions.DEFAULT_KUBERNETES}"', 'version: "1.30"',
+         f"Kubernetes 1.30 is not supported by eksctl v{versions.EKSCTL_VERSION}"),
+    Case("cluster-name-with-underscore", "eksctl", "rendered/eksctl/cluster.yaml", 'name: "corpus"',
+         'name: "corpus_1"', "'corpus_1' must start with a letter and hold only letters, digits and '-' "
+         "(values.yaml: clusterName)"),
     Case("duplicate-node-group", "eksctl", "rendered/eksctl/cluster.yaml", "cloudWatch:",
          "  - name: \"system\"\n    instanceType: \"t3.small\"\ncloudWatch:",
          "node group name 'system' is used more than once"),
-    Case("subnet-outside-vpc", "eksctl", "rendered/eksctl/cluster.yaml", 'cidr: "10.10.64.0/18"',
-         'cidr: "10.99.64.0/18"', "does not fit the VPC CIDR 10.10.0.0/16"),
+    Case("node-group-name-with-underscore", "eksctl", "rendered/eksctl/cluster.yaml", '  - name: "system"',
+         '  - name: "system_pool"', "'system_pool' must start with a letter and hold only letters, digits and '-' "
+         "(values.yaml: managedNodeGroup.name)"),
+    Case("amazon-linux-2-on-new-kubernetes", "eksctl", "rendered/eksctl/cluster.yaml",
+         'amiFamily: "AmazonLinux2023"', 'amiFamily: "AmazonLinux2"',
+         f"AmazonLinux2 is not supported for Kubernetes {versions.DEFAULT_KUBERNETES}; use AmazonLinux2023 "
+         "(values.yaml: managedNodeGroup.amiFamily)"),
+    Case("gp3-iops-below-baseline", "eksctl", "rendered/eksctl/cluster.yaml", '    volumeType: "gp3"',
+         '    volumeType: "gp3"\n    volumeIOPS: 100', "gp3 volumeIOPS must be 3000 to 16000, not 100",
+         line_of="    volumeIOPS"),
+    Case("reserved-node-label", "eksctl", "rendered/eksctl/cluster.yaml", "    privateNetworking: true",
+         '    privateNetworking: true\n    labels:\n      kubernetes.io/role: "system"',
+         "reserved label prefixes kubernetes.io/ and k8s.io/: kubernetes.io/role", line_of="    labels:"),
+    Case("vpc-cidr-too-small-to-plan", "eksctl", "rendered/eksctl/cluster.yaml", 'cidr: "10.10.0.0/16"',
+         'cidr: "10.10.0.0/25"', "10.10.0.0/25 must be an IPv4 block from /16 to /24 for eksctl to plan subnets "
+         "(values.yaml: vpc.cidr)"),
+    Case("zones-beside-subnets", "eksctl", "rendered/eksctl/cluster.yaml", 'vpc:\n  cidr: "10.10.0.0/16"',
+         'availabilityZones: ["us-west-2a", "us-west-2b"]\nvpc:\n  cidr: "10.10.0.0/16"\n  subnets:\n'
+         '    private:\n      us-west-2a: {cidr: "10.10.0.0/19"}',
+         "vpc.subnets and availabilityZones cannot be set at the same time"),
+    Case("single-availability-zone", "eksctl", "rendered/eksctl/cluster.yaml", 'vpc:\n  cidr: "10.10.0.0/16"',
+         'availabilityZones: ["us-west-2a"]\nvpc:\n  cidr: "10.10.0.0/16"',
+         "needs at least 2 availability zones, not 1"),
     Case("bad-log-type", "eksctl", "rendered/eksctl/cluster.yaml", '["api","audit"', '["apiserver","audit"',
          "'apiserver' is not a control-plane log type"),
+    Case("log-retention-outside-eksctls-list", "eksctl", "rendered/eksctl/cluster.yaml", "logRetentionInDays: 90",
+         "logRetentionInDays: 100", "100 is not a retention period eksctl accepts"),
+    Case("duplicate-add-on", "eksctl", "rendered/eksctl/cluster.yaml", '  - name: "coredns"',
+         '  - name: "coredns"\n  - name: "coredns"',
+         "add-on 'coredns' is listed more than once (values.yaml: addons[1])"),
+    Case("bare-cluster-without-vpc-cni", "eksctl", "rendered/eksctl/cluster.yaml", '  - name: "vpc-cni"\n', "",
+         "with addonsConfig.disableDefaultAddons and no vpc-cni add-on, node groups cannot join", line_of="addons:"),
+    Case("access-entries-with-config-map", "eksctl", "rendered/eksctl/cluster.yaml", "authenticationMode: API",
+         "authenticationMode: CONFIG_MAP", "access entries need authenticationMode API or API_AND_CONFIG_MAP",
+         repo="with-account"),
+    Case("pod-identity-without-service-account", "eksctl", "rendered/eksctl/cluster.yaml",
+         "      serviceAccountName: karpenter\n", "", "serviceAccountName must be set", line_of="    - namespace:",
+         repo="with-account"),
     Case("unencrypted-node-group", "policy", "rendered/eksctl/cluster.yaml", "volumeEncrypted: true",
          "volumeEncrypted: false", "[EKS001 encrypted-ebs] node group 'system' has unencrypted root volumes"),
     Case("unencrypted-karpenter-volume", "policy", "rendered/manifests/ec2nodeclass.yaml", "encrypted: true",
@@ -69,9 +110,13 @@ CASES = [
          "[EKS004 control-plane-logging] control-plane logging is off"),
     Case("nodepool-without-limits", "policy", "rendered/manifests/nodepool.yaml",
          '  limits:\n    cpu: "1000"\n    memory: "1000Gi"\n', "", "[EKS005 nodepool-limits] no cpu or memory limit"),
-    Case("karpenter-too-old-for-kubernetes", "policy", "values.yaml", 'eksVersion: "1.31"', 'eksVersion: "1.33"',
-         "[EKS006 karpenter-kubernetes-compatible] Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not 1.33",
-         rerender=True),
+    # values.yaml only offers Kubernetes minors every pinned Karpenter supports, so the mismatch is
+    # made by hand in the rendered ClusterConfig.
+    Case("karpenter-too-old-for-kubernetes", "policy", "rendered/eksctl/cluster.yaml",
+         f'version: "{versions.DEFAULT_KUBERNETES}"', 'version: "1.37"',
+         f"[EKS006 karpenter-kubernetes-compatible] Karpenter {versions.DEFAULT_KARPENTER} supports Kubernetes "
+         f"{versions.KARPENTER[versions.DEFAULT_KARPENTER].min_kubernetes} to "
+         f"{versions.KARPENTER[versions.DEFAULT_KARPENTER].max_kubernetes}, not 1.37"),
     Case("v1beta1-consolidation-policy", "kubeconform", "rendered/manifests/nodepool.yaml",
          'consolidationPolicy: "WhenEmptyOrUnderutilized"', 'consolidationPolicy: "WhenUnderutilized"',
          "spec.disruption.consolidationPolicy: value must be one of"),
@@ -89,7 +134,8 @@ CASES = [
          '  role: "KarpenterNodeRole-corpus"', '  role: "KarpenterNodeRole-corpus"\n  instanceProfile: "profile"',
          "spec: Invalid value: must specify exactly one of ['role', 'instanceProfile']", line_of="spec:"),
     Case("ami-alias-beside-another-term", "apiserver", "rendered/manifests/ec2nodeclass.yaml",
-         '    - alias: "al2023@v20261112"', '    - alias: "al2023@v20261112"\n    - id: "ami-0123456789abcdef0"',
+         f'    - alias: "{versions.AMI_ALIAS}"',
+         f'    - alias: "{versions.AMI_ALIAS}"\n    - id: "ami-0123456789abcdef0"',
          "spec.amiSelectorTerms: Invalid value: 'alias' is mutually exclusive", line_of="  amiSelectorTerms:"),
     Case("budget-schedule-without-duration", "apiserver", "rendered/manifests/nodepool.yaml",
          '      - nodes: "10%"', '      - nodes: "10%"\n        schedule: "0 9 * * mon-fri"',
@@ -97,7 +143,7 @@ CASES = [
     Case("unpinned-action", "hygiene", ".github/workflows/validate.yml",
          "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout@v4",
          "zizmor unpinned-uses: unpinned action reference"),
-    Case("ami-alias-latest", "policy", "values.yaml", 'amiAlias: "al2023@v20261112"', 'amiAlias: "al2023@latest"',
+    Case("ami-alias-latest", "policy", "values.yaml", f'amiAlias: "{versions.AMI_ALIAS}"', 'amiAlias: "al2023@latest"',
          "[EKS007 ami-alias-latest]", rerender=True, severity="warning"),
 ]
 
@@ -106,13 +152,14 @@ CASES = [
 def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("corpus")
     return {
-        "1.14.1": generate(Answers.from_raw("corpus", {}), base / "a"),
-        "1.0.9": generate(Answers.from_raw("corpus", {"karpenter-version": "1.0.9"}), base / "b"),
+        "default": generate(Answers.from_raw("corpus", {}), base / "a"),
+        # with an account id, the ClusterConfig has Karpenter's access entry and pod identity
+        "with-account": generate(Answers.from_raw("corpus", {"aws-account-id": "000000000000"}), base / "b"),
     }
 
 
 def _broken(pristine: dict[str, Path], case: Case, tmp_path: Path) -> Path:
-    source = pristine["1.0.9" if case.id == "karpenter-too-old-for-kubernetes" else "1.14.1"]
+    source = pristine[case.repo]
     repo = tmp_path / "repo"
     shutil.copytree(source, repo)
     path = repo / case.file
@@ -148,7 +195,7 @@ def test_known_bad_is_rejected_by_the_right_check(pristine, case, tmp_path, sche
     finding = matching[0]
     assert finding.severity == case.severity
     assert result.passed is (case.severity == "warning")
-    rendered_file = "rendered/eksctl/cluster.yaml" if "EKS006" in case.message else case.file
+    rendered_file = case.file
     if case.rerender and "EKS007" in case.message:
         rendered_file = "rendered/manifests/ec2nodeclass.yaml"
     assert finding.file == rendered_file
@@ -160,11 +207,12 @@ def test_known_bad_is_rejected_by_the_right_check(pristine, case, tmp_path, sche
 
 
 VARIANTS = {
-    "1.31-karpenter-1.0.9": {"k8s-version": "1.31", "karpenter-version": "1.0.9"},
-    "1.31-karpenter-1.14.1": {"k8s-version": "1.31"},
-    "1.32": {"k8s-version": "1.32"},
-    "1.33-arm64-on-demand": {"k8s-version": "1.33", "architectures": ["arm64"], "capacity-types": ["on-demand"],
-                             "instance-type": "m7g.large"},
+    **{
+        f"{minor}-karpenter-{karpenter}": {"k8s-version": minor, "karpenter-version": karpenter}
+        for minor in versions.KUBERNETES
+        for karpenter in versions.karpenter_versions_for(minor)
+    },
+    "arm64-on-demand": {"architectures": ["arm64"], "capacity-types": ["on-demand"], "instance-type": "m7g.large"},
     "both-architectures-with-account": {"architectures": ["amd64", "arm64"], "aws-account-id": "000000000000"},
     "small-vpc-us-west-1-tags": {"region": "us-west-1", "vpc-cidr": "192.168.0.0/21",
                                  "tags": {"yes": "on", "note": "a: b # c\nnext", "team": "0123"},

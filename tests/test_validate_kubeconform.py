@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
+from generator import versions
 from generator.answers import Answers
 from generator.errors import EksgenError
 from generator.scaffold import generate
@@ -17,7 +18,9 @@ from generator.validate import crdschema, kubeconform, schemacache
 from generator.validate.context import Context
 
 # Every (Kubernetes, Karpenter) pair the generator supports among the reference CRDs.
-SUPPORTED = [("1.31", "1.0.9"), ("1.31", "1.14.1"), ("1.33", "1.14.1")]
+SUPPORTED = [
+    (minor, karpenter) for minor in versions.KUBERNETES for karpenter in versions.karpenter_versions_for(minor)
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def generated(tmp_path_factory):
     """generated(k8s, karpenter) -> a pristine repo, generated once per module and pair."""
     repos: dict[tuple[str, str], Path] = {}
 
-    def get(k8s: str = "1.31", karpenter: str = "1.14.1") -> Path:
+    def get(k8s: str = versions.DEFAULT_KUBERNETES, karpenter: str = versions.DEFAULT_KARPENTER) -> Path:
         if (k8s, karpenter) not in repos:
             answers = Answers.from_raw("kc", {"k8s-version": k8s, "karpenter-version": karpenter})
             repos[k8s, karpenter] = generate(answers, tmp_path_factory.mktemp(f"k{k8s}-c{karpenter}"))
@@ -157,7 +160,7 @@ def test_a_kind_without_a_schema_is_an_error_not_skipped(repo, schemas):
 
 
 def test_a_karpenter_kind_of_another_release_has_no_schema(repo, schemas):
-    """A v1beta1 NodePool is valid for Karpenter 1.0 only; 1.14 serves no v1beta1."""
+    """A v1beta1 NodePool was valid up to Karpenter 1.0; the pinned release serves no v1beta1."""
     path = repo / NODEPOOL
     path.write_text(path.read_text().replace("apiVersion: karpenter.sh/v1\n", "apiVersion: karpenter.sh/v1beta1\n"))
     (finding,) = kubeconform.run(Context(repo, schemas=schemas))
@@ -172,7 +175,9 @@ def test_missing_kubeconform_says_how_to_get_it(repo, schemas, monkeypatch, tmp_
 
 def test_a_kubernetes_version_without_schemas_is_an_error(repo, schemas):
     values = repo / "values.yaml"
-    values.write_text(values.read_text().replace('eksVersion: "1.31"', 'eksVersion: "1.9"'))
+    old = f'eksVersion: "{versions.DEFAULT_KUBERNETES}"'
+    assert old in values.read_text()
+    values.write_text(values.read_text().replace(old, 'eksVersion: "1.9"'))
     with pytest.raises(EksgenError, match="no schemas for Kubernetes 1.9"):
         kubeconform.run(Context(repo, schemas=schemas))
 
@@ -182,7 +187,8 @@ def test_a_warm_run_converts_nothing(generated, schemas, monkeypatch, tmp_path):
     monkeypatch.setenv("EKSGEN_CACHE", str(tmp_path / "cache"))
     assert kubeconform.run(Context(generated(), schemas=schemas)) == []
     assert len(list((tmp_path / "cache" / "crds").iterdir())) == 1
-    assert [p.name for p in (tmp_path / "cache" / "kubernetes").glob("*/*")] == ["v1.31-strict"]
+    cached = [p.name for p in (tmp_path / "cache" / "kubernetes").glob("*/*")]
+    assert cached == [f"v{versions.DEFAULT_KUBERNETES}-strict"]
 
     def no_conversion(*args: object) -> None:
         raise AssertionError("converted again")
@@ -239,7 +245,7 @@ def test_refs_become_relative_to_the_schema_file():
 
 def test_cached_kubernetes_schemas_only_refer_to_files_beside_them(tmp_path, monkeypatch):
     monkeypatch.setenv("EKSGEN_CACHE", str(tmp_path))
-    directory = schemacache.kubernetes_schemas("1.31")
+    directory = schemacache.kubernetes_schemas(versions.DEFAULT_KUBERNETES)
     text = (directory / "storageclass-storage-v1.json").read_text()
     refs = {ref.split("#")[0] for ref in _refs(json.loads(text))}
     assert refs == {"_definitions.json"} and (directory / "_definitions.json").is_file()
@@ -345,10 +351,12 @@ def test_written_files_are_named_for_the_kubeconform_template(tmp_path):
     assert json.loads(path.read_text())["properties"]["kind"] == {"type": "string", "const": "Widget"}
 
 
-def test_reference_crds_of_karpenter_1_0_serve_v1_and_v1beta1(schemas, tmp_path):
-    names = sorted(p.name for p in crdschema.write_crd_schemas(_crds(schemas, "1.0.9"), tmp_path / "out"))
-    assert names == ["ec2nodeclass_v1.json", "ec2nodeclass_v1beta1.json", "nodeclaim_v1.json",
-                     "nodeclaim_v1beta1.json", "nodepool_v1.json", "nodepool_v1beta1.json"]
+@pytest.mark.parametrize("version", list(versions.KARPENTER))
+def test_reference_crds_of_karpenter_serve_its_kinds_at_v1_only(schemas, tmp_path, version):
+    """Karpenter 1.0 still served v1beta1 beside v1; the pinned releases serve only v1."""
+    names = {p.name for p in crdschema.write_crd_schemas(_crds(schemas, version), tmp_path / "out")}
+    core = {n for n in names if n.split("_")[0] in ("ec2nodeclass", "nodeclaim", "nodepool")}
+    assert core == {"ec2nodeclass_v1.json", "nodeclaim_v1.json", "nodepool_v1.json"}
 
 
 def _crds(schemas: Path, version: str) -> list[dict]:
@@ -363,7 +371,7 @@ def test_two_crds_of_one_kind_and_version_cannot_share_a_file(tmp_path):
         crdschema.write_crd_schemas([WIDGET_CRD, other_group], tmp_path)
 
 
-@pytest.mark.parametrize("version", ["1.0.9", "1.14.1"])
+@pytest.mark.parametrize("version", list(versions.KARPENTER))
 def test_every_converted_reference_schema_is_valid_draft_07(schemas, tmp_path, version):
     for path in crdschema.write_crd_schemas(_crds(schemas, version), tmp_path):
         jsonschema.Draft7Validator.check_schema(json.loads(path.read_text()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,42 @@ def test_every_kubernetes_version_has_a_supporting_karpenter_and_the_default_is_
     for minor in versions.KUBERNETES:
         assert versions.karpenter_versions_for(minor), minor
         assert versions.KARPENTER[versions.DEFAULT_KARPENTER].supports(minor)
-    assert versions.DEFAULT_KUBERNETES == "1.31"
-    assert not versions.KARPENTER["1.0.9"].supports("1.32")
+    assert versions.DEFAULT_KUBERNETES == versions.default_kubernetes(date.today())
+    assert versions.DEFAULT_KUBERNETES in versions.KUBERNETES
+    # a Karpenter range is a range: minors outside it are not supported
+    release = versions.KARPENTER[versions.DEFAULT_KARPENTER]
+    major, minor = versions.minor_key(release.max_kubernetes)
+    assert not release.supports(f"{major}.{minor + 1}")
+    assert versions.karpenter_versions_for(f"{major}.{minor + 1}") == []
+
+
+def test_the_default_kubernetes_is_the_newest_in_standard_support():
+    assert versions.default_kubernetes(date(2026, 12, 2)) == "1.35"
+    # 1.35 leaves standard support on 2027-03-27; none of the pinned minors is in it afterwards,
+    # and the newest one is the default then.
+    assert versions.KUBERNETES["1.35"].support_on(date(2027, 3, 28)) == "extended"
+    assert versions.default_kubernetes(date(2027, 3, 28)) == "1.35"
+    # the minor EKS ended on 2026-11-26 is not offered at all
+    assert "1.31" not in versions.KUBERNETES
+
+
+def test_eks_support_dates_are_in_order():
+    for minor, release in versions.KUBERNETES.items():
+        assert release.minor == minor
+        assert release.released < release.end_of_standard_support < release.end_of_extended_support, minor
+        assert release.support_on(release.end_of_standard_support) == "standard"
+        assert release.support_on(release.end_of_extended_support) == "extended"
+        assert release.support_on(date.fromordinal(release.end_of_extended_support.toordinal() + 1)) == "ended"
+    minors = sorted(versions.KUBERNETES, key=versions.minor_key)
+    assert list(versions.KUBERNETES) == minors, "oldest first, as error messages list them"
 
 
 def test_kubectl_matches_the_cluster_minor():
+    """kubectl is a real patch release of the cluster's minor (the Dockerfile checks it against the
+    .sha256 file published next to it), and the AMI is pinned."""
     for minor, release in versions.KUBERNETES.items():
-        assert release.kubectl.startswith(minor + ".")
-        assert re.fullmatch(r"[0-9a-f]{64}", release.kubectl_sha256)
+        assert re.fullmatch(rf"{re.escape(minor)}\.\d+", release.kubectl), release.kubectl
+        assert release.ami_alias == versions.AMI_ALIAS == "al2023@v20260714"
         assert "@latest" not in release.ami_alias
 
 

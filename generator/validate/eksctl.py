@@ -2,7 +2,7 @@
 
 The ClusterConfig is checked against eksctl's own JSON schema (unknown fields rejected), then
 against the rules eksctl's loader enforces beyond the schema. Each rule names its source in
-eksctl@v0.230.0 (paths under pkg/); tests/test_eksctl_oracle_corpus.py shows that the real eksctl
+eksctl@v0.230.0 (paths under pkg/); tests/test_eksctl_judges.py shows that the real eksctl
 rejects what each rule rejects. Findings name the values.yaml key the field is rendered from, so
 the fix lands where people edit.
 """
@@ -43,8 +43,8 @@ VALUES_KEYS = {
     ("metadata", "region"): "awsRegion",
     ("metadata", "version"): "eksVersion",
     ("metadata", "tags"): "tags",
-    ("iam",): "awsAccountId",
-    ("accessConfig",): "awsAccountId",
+    ("iam", "podIdentityAssociations"): "awsAccountId",
+    ("accessConfig", "accessEntries"): "awsAccountId",
     ("vpc", "cidr"): "vpc.cidr",
     ("vpc", "nat"): "vpc.natGateway",
     ("vpc", "clusterEndpoints", "publicAccess"): "vpc.publicAccess",
@@ -54,6 +54,11 @@ VALUES_KEYS = {
     ("cloudWatch", "clusterLogging", "logRetentionInDays"): "logging.retentionInDays",
     ("addons",): "addons",
 }
+
+
+# The fields of the managed node group that values.yaml sets (the chart fixes the others).
+NODE_GROUP_VALUES = {"name", "instanceType", "amiFamily", "minSize", "desiredCapacity", "maxSize", "volumeSize",
+                     "volumeType", "volumeEncrypted", "disableIMDSv1", "privateNetworking"}
 
 
 def run(ctx: Context) -> list[Finding]:
@@ -75,7 +80,7 @@ def values_key(path: list | tuple) -> str | None:
         if key is None:
             continue
         if key == "managedNodeGroup" and len(path) > 2 and isinstance(path[1], int):
-            return f"managedNodeGroup.{path[2]}"
+            return f"managedNodeGroup.{path[2]}" if path[2] in NODE_GROUP_VALUES else None
         if key == "addons" and len(path) > 1 and isinstance(path[1], int):
             return f"addons[{path[1]}]"
         return key
