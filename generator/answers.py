@@ -21,7 +21,7 @@ DEFAULTS: dict[str, object] = {
     "region": "us-west-2",
     "k8s-version": versions.DEFAULT_KUBERNETES,
     "karpenter-version": None,  # derived from k8s-version when not given
-    "instance-type": "t3.small",
+    "instance-type": "t3.medium",  # holds a Karpenter controller replica (1 GiB) beside the system pods
     "vpc-cidr": "10.10.0.0/16",
     "capacity-types": ["spot", "on-demand"],
     "architectures": ["amd64"],

@@ -6,10 +6,15 @@ administrator deploys once. The template creates GitHub's OpenID Connect provide
 assume with short-lived tokens, so that no AWS key is ever stored in GitHub:
 
 - the plan role, read-only, trusted for the repository's pull requests
-  (token claim sub = repo:ORG/REPO:pull_request);
+  (token claim sub = repo:ORG@ORG_ID/REPO@REPO_ID:pull_request);
 - the deploy role, trusted only for jobs that run in the repository's GitHub environment
-  (sub = repo:ORG/REPO:environment:ENV), so that environment protection rules (required
-  reviewers, branch rules) guard every change to the cluster.
+  (sub = repo:ORG@ORG_ID/REPO@REPO_ID:environment:ENV), so that environment protection rules
+  (required reviewers, branch rules) guard every change to the cluster.
+
+GitHub's immutable subject claims carry the numeric ids of the owner and the repository, which
+repositories created on or after 15 July 2026 (and older ones that opted in) emit; cluster
+repositories are new, so that form is the default. --legacy-subject trusts the name-only form
+(repo:ORG/REPO:...) of older repositories instead.
 
 The deploy role may do what `eksctl` (cluster, VPC, node group, add-ons, access entries, pod
 identity), CloudFormation and Karpenter's stack (rendered/cloudformation/karpenter.yaml) need, on
@@ -44,12 +49,17 @@ ANSWERS_FILE = Path(".eksgen.yaml")
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 AUDIENCE = "sts.amazonaws.com"
+CHINA_AUDIENCE = "sts.amazonaws.com.cn"  # the China partition's STS (configure-aws-credentials' `audience`)
 EXISTING_PROVIDER_PARAMETER = "ExistingOIDCProviderArn"
 CREATE_PROVIDER_CONDITION = "CreateOIDCProvider"
-DEPLOY_SESSION_SECONDS = 7200  # creating a cluster, its node group and add-ons takes most of an hour
+# The deploy and destroy jobs of the generated workflows run for up to 150 minutes (timeout-minutes);
+# a session must not end before the job does, so the role allows 3 hours.
+DEPLOY_SESSION_SECONDS = 10800
 # AWS managed policies that eksctl and Karpenter's stack attach to the roles they create (cluster,
-# node group, EBS CSI driver, Karpenter's nodes). The deploy role can attach these and the cluster's
-# own Karpenter policies, nothing else: attaching e.g. AdministratorAccess is refused.
+# node group, EBS CSI driver, Karpenter's nodes), as path and name: the part of the policy's ARN
+# after "policy/". Most sit at the root path; the EBS CSI driver's first policy is a service-role
+# policy. The deploy role can attach these and the cluster's own Karpenter policies, nothing
+# else: attaching e.g. AdministratorAccess is refused.
 ATTACHABLE_AWS_POLICIES = (
     "AmazonEKSClusterPolicy",
     "AmazonEKSVPCResourceController",
@@ -58,8 +68,12 @@ ATTACHABLE_AWS_POLICIES = (
     "AmazonEC2ContainerRegistryReadOnly",
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonSSMManagedInstanceCore",
-    "AmazonEBSCSIDriverPolicy",
+    "service-role/AmazonEBSCSIDriverPolicy",
+    "AmazonEBSCSIDriverPolicyV2",  # AWS's successor, limited to volumes the driver tagged
 )
+# GitHub's numeric ids: positive decimal integers (int64), as the REST API returns them.
+_GITHUB_ID = re.compile(r"^[1-9][0-9]{0,18}$")
+_FIND_IDS = "gh api repos/{repo} --jq '.owner.id, .id' (REST: GET /repos/{repo}, fields owner.id and id)"
 
 
 def karpenter_stack_name(cluster: str) -> str:
@@ -72,6 +86,25 @@ def bootstrap_stack_name(cluster: str) -> str:
     return f"{cluster}-github-oidc"
 
 
+def partition(region: str) -> str:
+    """The AWS partition of a region, as in ARNs."""
+    return "aws-cn" if region.startswith("cn-") else ("aws-us-gov" if region.startswith("us-gov-") else "aws")
+
+
+def audience(region: str) -> str:
+    """The `aud` of the tokens workflows request for AWS STS: China's partition has its own."""
+    return CHINA_AUDIENCE if partition(region) == "aws-cn" else AUDIENCE
+
+
+def subject_repository(github_repo: str, github_ids: tuple[int, int] | None) -> str:
+    """How the `sub` claim names the repository: ORG@ORG_ID/NAME@REPO_ID in GitHub's immutable form,
+    ORG/NAME in the legacy form (no ids). The ids keep a recycled name from matching the trust."""
+    if github_ids is None:
+        return github_repo
+    (org, name), (org_id, repo_id) = github_repo.split("/", 1), github_ids
+    return f"{org}@{org_id}/{name}@{repo_id}"
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the template is made from: values.yaml and the recorded answers, checked."""
@@ -82,16 +115,22 @@ class Settings:
     environment: str
     account_id: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    # (owner id, repository id): the immutable `sub` form; None: the legacy name-only form
+    github_ids: tuple[int, int] | None = None
+
+    @property
+    def audience(self) -> str:
+        return audience(self.region)
 
     @property
     def plan_subject(self) -> str:
         """The `sub` claim of a GitHub Actions token of a pull_request workflow run."""
-        return f"repo:{self.github_repo}:pull_request"
+        return f"repo:{subject_repository(self.github_repo, self.github_ids)}:pull_request"
 
     @property
     def deploy_subject(self) -> str:
         """The `sub` claim of a token of a job that runs in the GitHub environment."""
-        return f"repo:{self.github_repo}:environment:{self.environment}"
+        return f"repo:{subject_repository(self.github_repo, self.github_ids)}:environment:{self.environment}"
 
     @property
     def plan_role(self) -> str:
@@ -108,8 +147,10 @@ class Written:
     changed: bool  # False: the file already held exactly this template
 
 
-def read_settings(repo: Path, github_repo: str | None = None) -> Settings:
-    """Settings from values.yaml and .eksgen.yaml; `github_repo` overrides the recorded answer."""
+def read_settings(repo: Path, github_repo: str | None = None, *, github_org_id: object = None,
+                  github_repo_id: object = None, legacy_subject: bool = False) -> Settings:
+    """Settings from values.yaml and .eksgen.yaml; `github_repo` overrides the recorded answer. The
+    ids are required unless `legacy_subject` (the name-only `sub` of older repositories)."""
     values = render.load_values(repo)
     cluster = _checked("clusterName", values.get("clusterName"), answers._CLUSTER_NAME,
                        "must be an EKS cluster name: letters, digits, '-' and '_'")
@@ -135,8 +176,30 @@ def read_settings(repo: Path, github_repo: str | None = None) -> Settings:
                 "--github-repo ORG/NAME, or set github-repo there, so that the roles trust only that repository",
             )
     github_repo = _checked("--github-repo", github_repo, answers._GITHUB_REPO, "must be ORG/NAME as on GitHub")
+    github_ids = _subject_ids(github_repo, github_org_id, github_repo_id, legacy_subject)
     return Settings(cluster=cluster, region=region, github_repo=github_repo, environment=environment,
-                    account_id=account, tags={str(k): str(v) for k, v in tags.items()})
+                    account_id=account, tags={str(k): str(v) for k, v in tags.items()}, github_ids=github_ids)
+
+
+def _subject_ids(github_repo: str, org_id: object, repo_id: object, legacy: bool) -> tuple[int, int] | None:
+    """The owner's and the repository's ids for the immutable `sub` form, or None for the legacy form."""
+    given = {"--github-org-id": org_id, "--github-repo-id": repo_id}
+    if legacy:
+        for option, value in given.items():
+            if value not in (None, ""):
+                raise AnswerError(option, value, "contradicts --legacy-subject, which trusts the name-only sub "
+                                  "claim; drop one of them")
+        return None
+    how = _FIND_IDS.format(repo=github_repo)
+    ids = []
+    for option, value in given.items():
+        if value in (None, ""):
+            raise AnswerError(option, "", f"required for GitHub's immutable sub claim (repo:ORG@ORG_ID/NAME@REPO_ID), "
+                              f"which new repositories emit; find the ids with {how}. For a repository created "
+                              "before 15 July 2026 that has not opted in, pass --legacy-subject instead")
+        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        ids.append(int(_checked(option, text, _GITHUB_ID, f"must be a positive integer, GitHub's numeric id ({how})")))
+    return ids[0], ids[1]
 
 
 def _checked(option: str, value: object, pattern: re.Pattern[str], rule: str) -> str:
@@ -280,7 +343,7 @@ def plan_statements(cluster: str, region: str) -> list[Statement]:
 def deploy_statements(cluster: str, region: str) -> list[Statement]:
     """What `eksctl create/upgrade cluster`, CloudFormation and Karpenter's stack need, and no more."""
     arns = _Arns(cluster, region)
-    attachable = [arns.sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{name}") for name in ATTACHABLE_AWS_POLICIES]
+    attachable = [arns.sub(f"arn:${{AWS::Partition}}:iam::aws:policy/{path}") for path in ATTACHABLE_AWS_POLICIES]
     return [
         Statement("ManageClusterStacks", "eksctl creates, updates and deletes its stacks (eksctl-<cluster>-*: "
                   "VPC and control plane, node group, add-on and pod identity roles); deploys run "
@@ -393,9 +456,13 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
                   [arns.public_parameters()]),
         Statement("SetControlPlaneLogRetention", "cloudWatch.clusterLogging.logRetentionInDays: eksctl sets the "
                   "retention of the control plane's log group.", [
-                      "logs:PutRetentionPolicy", "logs:DescribeLogGroups"],
+                      "logs:PutRetentionPolicy"],
                   [arns.regional("logs", "log-group:/aws/eks/${Cluster}/cluster"),
                    arns.regional("logs", "log-group:/aws/eks/${Cluster}/cluster:*")]),
+        Statement("ListLogGroups", "eksctl looks up the control plane's log group first. DescribeLogGroups takes "
+                  "no resource ARN (Service Authorization Reference), so it is held to the region.", [
+                      "logs:DescribeLogGroups"],
+                  ["*"], arns.in_region()),
         Statement("ManageInterruptionQueue", "Karpenter's stack: the interruption queue, named after the "
                   "cluster, and its queue policy.", [
                       "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes",
@@ -412,8 +479,8 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
     ]
 
 
-def _trust(subject: str) -> CommentedMap:
-    """Tokens of GitHub Actions for exactly one `sub`, issued for AWS STS."""
+def _trust(subject: str, token_audience: str) -> CommentedMap:
+    """Tokens of GitHub Actions for exactly one `sub`, issued for AWS STS of the partition."""
     federated = {"Fn::If": [CREATE_PROVIDER_CONDITION, {"Ref": "GitHubOIDCProvider"},
                             {"Ref": EXISTING_PROVIDER_PARAMETER}]}
     statement = CommentedMap()
@@ -421,7 +488,7 @@ def _trust(subject: str) -> CommentedMap:
     statement["Effect"] = "Allow"
     statement["Principal"] = {"Federated": federated}
     statement["Action"] = "sts:AssumeRoleWithWebIdentity"
-    statement["Condition"] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
+    statement["Condition"] = {"StringEquals": {f"{GITHUB_OIDC_HOST}:aud": token_audience,
                                                f"{GITHUB_OIDC_HOST}:sub": subject}}
     return CommentedMap([("Version", DoubleQuotedScalarString("2012-10-17")), ("Statement", [statement])])
 
@@ -447,7 +514,7 @@ def _role(settings: Settings, name: str, description: str, subject: str, policy_
     properties["RoleName"] = name
     properties["Description"] = description
     properties["MaxSessionDuration"] = session_seconds
-    properties["AssumeRolePolicyDocument"] = _trust(subject)
+    properties["AssumeRolePolicyDocument"] = _trust(subject, settings.audience)
     properties["Policies"] = [CommentedMap([("PolicyName", policy_name), ("PolicyDocument", document)])]
     if settings.tags:
         properties["Tags"] = [{"Key": k, "Value": v} for k, v in settings.tags.items()]
@@ -470,14 +537,14 @@ def template(settings: Settings) -> str:
     }}
     doc["Conditions"] = {CREATE_PROVIDER_CONDITION: {"Fn::Equals": [{"Ref": EXISTING_PROVIDER_PARAMETER}, ""]}}
     resources = CommentedMap()
-    provider = CommentedMap([("Url", GITHUB_OIDC_URL), ("ClientIdList", [AUDIENCE])])
+    provider = CommentedMap([("Url", GITHUB_OIDC_URL), ("ClientIdList", [s.audience])])
     if s.tags:
         provider["Tags"] = [{"Key": k, "Value": v} for k, v in s.tags.items()]
     resources["GitHubOIDCProvider"] = CommentedMap([
         ("Type", "AWS::IAM::OIDCProvider"), ("Condition", CREATE_PROVIDER_CONDITION), ("Properties", provider)])
     resources.yaml_set_comment_before_after_key(
         "GitHubOIDCProvider", indent=2,
-        before=_wrap("GitHub's token issuer; tokens for AWS carry the audience sts.amazonaws.com. IAM trusts its "
+        before=_wrap(f"GitHub's token issuer; tokens for AWS carry the audience {s.audience}. IAM trusts its "
                "TLS certificate authority, so no thumbprint is pinned."))
     resources["PlanRole"] = _role(
         s, s.plan_role, f"Read-only; pull requests of {s.github_repo} plan changes to {s.cluster}",
@@ -565,24 +632,26 @@ def instructions(settings: Settings, template_path: Path) -> str:
     """What the template does, the command that deploys it, and the repository variables to set."""
     s = settings
     account = s.account_id or "ACCOUNT_ID"
-    partition = "aws-cn" if s.region.startswith("cn-") else ("aws-us-gov" if s.region.startswith("us-gov-") else "aws")
+    arn_partition = partition(s.region)
     stack = bootstrap_stack_name(s.cluster)
     deploy = (f"aws cloudformation deploy --template-file {shlex.quote(str(template_path))} "
               f"--stack-name {shlex.quote(stack)} --region {shlex.quote(s.region)} "
               "--capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
-    existing = f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"
+    existing = f"arn:{arn_partition}:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"
     variables = {
-        "AWS_PLAN_ROLE_ARN": f"arn:{partition}:iam::{account}:role/{s.plan_role}",
-        "AWS_DEPLOY_ROLE_ARN": f"arn:{partition}:iam::{account}:role/{s.deploy_role}",
+        "AWS_PLAN_ROLE_ARN": f"arn:{arn_partition}:iam::{account}:role/{s.plan_role}",
+        "AWS_DEPLOY_ROLE_ARN": f"arn:{arn_partition}:iam::{account}:role/{s.deploy_role}",
         "AWS_REGION": s.region,
     }
     lines = [
         f"{template_path} is a CloudFormation template that gives GitHub Actions in {s.github_repo} access to",
         "AWS with short-lived OIDC tokens, so no AWS key is stored in GitHub. It creates:",
-        f"  - GitHub's OIDC provider ({GITHUB_OIDC_HOST}, audience {AUDIENCE}), unless the account has one;",
+        f"  - GitHub's OIDC provider ({GITHUB_OIDC_HOST}, audience {s.audience}), unless the account has one;",
         f"  - {s.plan_role}: read-only, for pull requests (token sub {s.plan_subject});",
         f"  - {s.deploy_role}: deploys the cluster, only for jobs in the GitHub environment",
         f"    {s.environment!r} (token sub {s.deploy_subject}).",
+        "",
+        *_subject_lines(s),
         "",
         f"1. Deploy it once, with administrator credentials for AWS account {account}:",
         f"     {deploy}",
@@ -604,16 +673,34 @@ def instructions(settings: Settings, template_path: Path) -> str:
         "   reviewers or a branch rule, so that a deploy waits for them. Workflows request tokens with",
         "   `permissions: id-token: write`; the plan job must not name an environment (its sub would change).",
         f"   The deploy role allows sessions of up to {DEPLOY_SESSION_SECONDS // 3600} hours (role-duration-seconds).",
+        *([f"   In the China partition, configure-aws-credentials needs `audience: {CHINA_AUDIENCE}`."]
+          if s.audience == CHINA_AUDIENCE else []),
         "",
         f"The trust conditions compare the repository name exactly as GitHub writes it ({s.github_repo}); if the",
-        "repository is renamed or moves, run `eksgen bootstrap --github-repo NEW/NAME --force` and deploy again.",
+        "repository is renamed or moves, run `eksgen bootstrap --github-repo NEW/NAME --force` (with its ids, or",
+        "--legacy-subject) and deploy again.",
     ]
     if not s.account_id:
         lines += ["", "values.yaml has no awsAccountId yet; replace ACCOUNT_ID above with the account's id."]
     return "\n".join(lines)
 
 
-def run(repo: Path, github_repo: str | None = None, force: bool = False) -> tuple[Settings, Written]:
+def _subject_lines(s: Settings) -> list[str]:
+    """Which `sub` form the roles trust, and how to check the ids or switch forms."""
+    how = _FIND_IDS.format(repo=s.github_repo)
+    if s.github_ids is None:
+        return ["The roles trust the legacy name-only sub (--legacy-subject), as repositories created before",
+                "15 July 2026 emit it unless opted in to immutable subject claims. Once the repository emits the",
+                f"immutable form, run again with --github-org-id and --github-repo-id ({how})."]
+    return ["The roles trust GitHub's immutable sub (repo:ORG@ORG_ID/NAME@REPO_ID:...), which repositories",
+            "created on or after 15 July 2026, and older ones that opted in, emit. The owner's and the",
+            f"repository's ids come from {how}.",
+            "For an older repository without the opt-in, run again with --legacy-subject."]
+
+
+def run(repo: Path, github_repo: str | None = None, force: bool = False, *, github_org_id: object = None,
+        github_repo_id: object = None, legacy_subject: bool = False) -> tuple[Settings, Written]:
     """Read the settings, write the template; the caller prints `instructions`."""
-    settings = read_settings(repo, github_repo)
+    settings = read_settings(repo, github_repo, github_org_id=github_org_id, github_repo_id=github_repo_id,
+                             legacy_subject=legacy_subject)
     return settings, write(repo, template(settings), force=force)

@@ -52,7 +52,8 @@ def cli() -> None:
 @click.option("--karpenter-version", help="Karpenter release "
               f"({', '.join(versions.KARPENTER)}).  [default: newest that supports the "
               "Kubernetes version]")
-@click.option("--instance-type", help="Instance type of the managed node group.  [default: t3.small]")
+@click.option("--instance-type", help="Instance type of the managed node group (it runs Karpenter: "
+              "1 vCPU and 1 GiB per replica).  [default: t3.medium]")
 @click.option("--vpc-cidr", help="IPv4 CIDR of the VPC, /16 to /21.  [default: 10.10.0.0/16]")
 @click.option("--capacity-types", help="Karpenter capacity types, comma-separated.  "
               "[default: spot,on-demand]")
@@ -261,6 +262,11 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
         click.echo(result.summary)
     else:
         click.echo(text, nl=False)
+    if result.kind == "blocked":  # the plan says why; the exit code fails the pull request's check
+        from generator.errors import PlanIsBlocked
+
+        raise PlanIsBlocked(f"the plan is blocked by {len(result.blockers)} change(s) that cannot be applied; "
+                            "the plan says why and what to do instead")
 
 
 @cli.command()
@@ -268,12 +274,22 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
               default=Path("."), show_default=True, help="The cluster repository.")
 @click.option("--github-repo", metavar="ORG/NAME",
               help="The GitHub repository the roles trust.  [default: github-repo in .eksgen.yaml]")
+@click.option("--github-org-id", metavar="ID",
+              help="Numeric id of the repository's owner, for GitHub's immutable sub claim "
+                   "(gh api repos/ORG/NAME --jq .owner.id).")
+@click.option("--github-repo-id", metavar="ID",
+              help="Numeric id of the repository (gh api repos/ORG/NAME --jq .id).")
+@click.option("--legacy-subject", is_flag=True,
+              help="Trust the name-only sub claim (repo:ORG/NAME:...) of a repository created before "
+                   "15 July 2026 that has not opted in to immutable subject claims.")
 @click.option("--force", is_flag=True, help="Replace a bootstrap/github-oidc.yaml that differs.")
-def bootstrap(repo: Path, github_repo: str | None, force: bool) -> None:
+def bootstrap(repo: Path, github_repo: str | None, github_org_id: str | None, github_repo_id: str | None,
+              legacy_subject: bool, force: bool) -> None:
     """Write bootstrap/github-oidc.yaml: GitHub Actions' OIDC access to AWS (plan and deploy roles)."""
     from generator import bootstrap as bootstrap_module
 
-    settings, written = bootstrap_module.run(repo, github_repo, force=force)
+    settings, written = bootstrap_module.run(repo, github_repo, force=force, github_org_id=github_org_id,
+                                             github_repo_id=github_repo_id, legacy_subject=legacy_subject)
     click.echo(f"{'Wrote' if written.changed else 'Unchanged:'} {written.path}\n")
     click.echo(bootstrap_module.instructions(settings, written.path))
 

@@ -39,6 +39,14 @@ class ValidationFailed(EksgenError):
     """One or more validation checks failed."""
 
 
+class PlanIsBlocked(EksgenError):
+    """`eksgen plan` found changes that cannot be applied; the plan (with the reasons) was still written."""
+
+
+class StaleRenderError(EksgenError):
+    """rendered/ is not what values.yaml renders to; planning from it would explain the wrong change."""
+
+
 class DeployError(EksgenError):
     """A deploy, status or destroy cannot go on; what ran before the failure is in the log."""
 

@@ -20,7 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from generator import render
+from generator import render, versions
 from generator.errors import AnswerError, EksgenError
 from generator.validate.context import dotted
 from generator.validate.schema import SCHEMA, schema_errors
@@ -73,9 +73,32 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
     yaml.dump(document, buffer)
     updated = buffer.getvalue()
     files = render.render(repo, values_text=updated)  # helm must accept it too
+    dockerfile = _toolchain_for(repo, str(document.get("eksVersion", "")))
+    if dockerfile is not None:
+        _write_atomically(repo / TOOLCHAIN_DOCKERFILE, dockerfile)
     _write_atomically(values_path, updated)
     render.write(repo, files)
     return changed
+
+
+TOOLCHAIN_DOCKERFILE = Path("toolchain", "Dockerfile")
+_KUBECTL_ARG = re.compile(r"^ARG KUBECTL_VERSION=v(\S+)$", re.MULTILINE)
+
+
+def _toolchain_for(repo: Path, minor: str) -> str | None:
+    """The toolchain Dockerfile with kubectl at the pin of `minor`, or None when it has it already.
+
+    kubectl supports one minor of skew either side (the deploy's preflight refuses more), so the
+    image's kubectl follows the cluster's minor whenever eksVersion changes."""
+    path = repo / TOOLCHAIN_DOCKERFILE
+    release = versions.KUBERNETES.get(minor)
+    if release is None or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    match = _KUBECTL_ARG.search(text)
+    if match is None or match.group(1) == release.kubectl:
+        return None
+    return text[:match.start(1)] + release.kubectl + text[match.end(1):]
 
 
 def _round_trip() -> YAML:

@@ -30,10 +30,14 @@ pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS.{2}(IAM.{2}O
 
 CLUSTER = "my-cluster"
 GITHUB_REPO = "acme/eks-prod"
+ORG_ID, REPO_ID = "123456", "789012"  # GitHub's numeric ids of acme and of acme/eks-prod
+IDS = ("--github-org-id", ORG_ID, "--github-repo-id", REPO_ID)
 ACCOUNT = "123456789012"
 HOST = "token.actions.githubusercontent.com"
-DEPLOY_SUB = "repo:acme/eks-prod:environment:production"
-PLAN_SUB = "repo:acme/eks-prod:pull_request"
+DEPLOY_SUB = "repo:acme@123456/eks-prod@789012:environment:production"  # GitHub's immutable sub form
+PLAN_SUB = "repo:acme@123456/eks-prod@789012:pull_request"
+LEGACY_DEPLOY_SUB = "repo:acme/eks-prod:environment:production"
+LEGACY_PLAN_SUB = "repo:acme/eks-prod:pull_request"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{HOST}"
 
 
@@ -63,7 +67,7 @@ def repo(generated, tmp_path) -> Path:
 @pytest.fixture
 def written(repo, cli_invoke) -> tuple[Path, str]:
     """`eksgen bootstrap --repo REPO`: the template's path and what the command printed."""
-    result = cli_invoke("bootstrap", "--repo", repo)
+    result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 0, result.output
     return repo / "bootstrap" / "github-oidc.yaml", result.output
 
@@ -97,7 +101,7 @@ def test_writes_the_template_and_says_how_to_deploy_it(written, repo):
 def test_running_it_again_changes_nothing(written, cli_invoke, repo):
     path, _ = written
     before = path.read_bytes()
-    result = cli_invoke("bootstrap", "--repo", repo)
+    result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 0
     assert result.output.startswith(f"Unchanged: {path}\n")
     assert path.read_bytes() == before
@@ -105,21 +109,22 @@ def test_running_it_again_changes_nothing(written, cli_invoke, repo):
 
 def test_refuses_to_overwrite_a_file_that_differs(written, cli_invoke, repo):
     path, _ = written
-    edited = path.read_text().replace("MaxSessionDuration: 7200", "MaxSessionDuration: 43200")
+    session = f"MaxSessionDuration: {bootstrap.DEPLOY_SESSION_SECONDS}"
+    edited = path.read_text().replace(session, "MaxSessionDuration: 43200")
     path.write_text(edited)
-    result = cli_invoke("bootstrap", "--repo", repo)
+    result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 1
     assert "exists and differs" in result.output and "--force" in result.output
     assert path.read_text() == edited
     assert [p.name for p in path.parent.iterdir()] == ["github-oidc.yaml"], "no temporary file is left"
 
-    forced = cli_invoke("bootstrap", "--repo", repo, "--force")
+    forced = cli_invoke("bootstrap", "--repo", repo, *IDS, "--force")
     assert forced.exit_code == 0
-    assert "MaxSessionDuration: 7200" in path.read_text()
+    assert session in path.read_text()
 
 
 def test_refuses_without_a_github_repository(generated_without_github_repo, cli_invoke):
-    result = cli_invoke("bootstrap", "--repo", generated_without_github_repo)
+    result = cli_invoke("bootstrap", "--repo", generated_without_github_repo, *IDS)
     assert result.exit_code == 2
     assert "--github-repo" in result.output and ".eksgen.yaml" in result.output and "github-repo" in result.output
     assert not (generated_without_github_repo / "bootstrap").exists()
@@ -127,13 +132,14 @@ def test_refuses_without_a_github_repository(generated_without_github_repo, cli_
 
 def test_github_repo_option_supplies_or_overrides_the_answer(generated_without_github_repo, tmp_path, cli_invoke):
     repo = Path(shutil.copytree(generated_without_github_repo, tmp_path / "copy"))
-    bad = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "not a repo")
+    bad = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "not a repo", *IDS)
     assert bad.exit_code == 2 and "ORG/NAME" in bad.output
-    result = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "other-org/cluster-repo")
+    result = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "other-org/cluster-repo",
+                        "--github-org-id", "42", "--github-repo-id", "4242")
     assert result.exit_code == 0, result.output
     trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
-        "repo:other-org/cluster-repo:environment:production")
+        "repo:other-org@42/cluster-repo@4242:environment:production")
 
 
 def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
@@ -141,10 +147,11 @@ def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
     text = values.read_text()
     assert text.count('environment: "production"\n') == 1
     values.write_text(text.replace('environment: "production"\n', 'environment: "prod eu"\n'))
-    result = cli_invoke("bootstrap", "--repo", repo)
+    result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 0, result.output
     trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
-    assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == "repo:acme/eks-prod:environment:prod eu"
+    assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
+        "repo:acme@123456/eks-prod@789012:environment:prod eu")
     assert "'prod eu'" in result.output
 
 
@@ -267,14 +274,21 @@ def _holds(operator: str, key: str, expected: str | list[str], claims: dict[str,
     raise AssertionError(f"condition operator {operator} is not evaluated by this test")
 
 
-TOKENS = {  # GitHub's sub claim formats (docs: "Example subject claims")
+TOKENS = {  # GitHub's sub claim formats (docs: "Example subject claims"; immutable form with ids)
     "pull request": ("sts.amazonaws.com", PLAN_SUB, {"PlanRole"}),
     "job in the production environment": ("sts.amazonaws.com", DEPLOY_SUB, {"DeployRole"}),
-    "push to main without environment": ("sts.amazonaws.com", "repo:acme/eks-prod:ref:refs/heads/main", set()),
-    "job in another environment": ("sts.amazonaws.com", "repo:acme/eks-prod:environment:staging", set()),
-    "environment of another repository": ("sts.amazonaws.com", "repo:evil/eks-prod:environment:production", set()),
-    "pull request of a look-alike repository": ("sts.amazonaws.com", "repo:acme/eks-prod-2:pull_request", set()),
-    "different case": ("sts.amazonaws.com", "repo:acme/eks-prod:environment:Production", set()),
+    "push to main without environment": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:ref:refs/heads/main",
+                                         set()),
+    "job in another environment": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:environment:staging", set()),
+    "environment of another repository": ("sts.amazonaws.com", "repo:evil@9/eks-prod@789012:environment:production",
+                                          set()),
+    "recycled name, other repository id": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@999:environment:production",
+                                           set()),
+    "recycled owner name, other owner id": ("sts.amazonaws.com", "repo:acme@999/eks-prod@789012:pull_request", set()),
+    "legacy name-only sub": ("sts.amazonaws.com", LEGACY_DEPLOY_SUB, set()),
+    "pull request of a look-alike repository": ("sts.amazonaws.com", "repo:acme@123456/eks-prod-2@789012:pull_request",
+                                                set()),
+    "different case": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:environment:Production", set()),
     "token for another audience": ("https://github.com/acme", DEPLOY_SUB, set()),
 }
 
@@ -355,7 +369,7 @@ def deployed(generated, moto_endpoint, tmp_path_factory) -> dict:
     deployed roles' policies and the ARNs moto gave Karpenter's resources (data, read back once)."""
     folder = tmp_path_factory.mktemp("deployed")
     repo = Path(shutil.copytree(generated, folder / CLUSTER))
-    result = CliRunner().invoke(cli, ["bootstrap", "--repo", str(repo)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["bootstrap", "--repo", str(repo), *IDS], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     aws = fresh(moto_endpoint, folder)
     stack = bootstrap.karpenter_stack_name(CLUSTER)
@@ -477,8 +491,8 @@ def test_deploy_role_attaches_only_the_policies_the_stacks_name(deployed):
 
     karpenter = cfn.load(deployed["repo"] / render.CLOUDFORMATION)
     node_role_policies = cfn.resolve(karpenter["Resources"]["KarpenterNodeRole"]["Properties"]["ManagedPolicyArns"])
-    for arn in [*node_role_policies, *deployed["policies"], "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy",
-                "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]:
+    for arn in [*node_role_policies, *deployed["policies"], "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+                "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]:
         assert attachable(arn), arn
     for arn in ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess",
                 f"{ACCOUNT_ARN}:policy/KarpenterControllerPolicy-another-cluster", f"{ACCOUNT_ARN}:policy/Mine"]:
@@ -491,7 +505,7 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
 
     name = "c" * MAX_CLUSTER_NAME
     settings = bootstrap.Settings(cluster=name, region="us-west-2", github_repo="a" * 39 + "/" + "r" * 100,
-                                  environment="e" * 255, account_id=ACCOUNT)
+                                  environment="e" * 255, account_id=ACCOUNT, github_ids=(10**18, 10**18))
     path = tmp_path / "github-oidc.yaml"
     path.write_text(bootstrap.template(settings))
     aws.client("iam").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"],

@@ -49,6 +49,8 @@ def controller(version: str) -> str:
     return (f"helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version {version} "
             f"--namespace kube-system --set-string settings.clusterName={CLUSTER} "
             f"--set-string settings.interruptionQueue={CLUSTER} "
+            "--set-string controller.resources.requests.cpu=1 --set-string controller.resources.requests.memory=1Gi "
+            "--set-string controller.resources.limits.cpu=1 --set-string controller.resources.limits.memory=1Gi "
             "--wait")
 
 
@@ -56,6 +58,12 @@ def tag(**commits: str) -> str:
     keys = {"cluster": "eksgen.io/cluster-commit", "deployed": "eksgen.io/deployed-commit"}
     tags = json.dumps({keys[k]: v for k, v in commits.items()}, sort_keys=True)
     return f"aws eks tag-resource --region us-west-2 --resource-arn {ARN} --tags {tags}"
+
+
+# After a control-plane upgrade each add-on moves to the newest release for the new minor; without
+# --version, eksctl would keep the installed one (eksctl@v0.230.0:pkg/actions/addon/update.go).
+ADDON_UPGRADES = [f"eksctl update addon --cluster demo --region us-west-2 --name {name} --version latest --wait"
+                  for name in ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")]
 
 
 def fresh(sha: str, karpenter: str = "1.14.1") -> list[str]:
@@ -103,7 +111,9 @@ def assert_deployed(fakes: Fakes, sha: str, *, version: str = versions.DEFAULT_K
     assert releases["kube-system/karpenter-crd"]["chart"] == f"karpenter-crd-{karpenter}"
     release = releases["kube-system/karpenter"]
     assert (release["chart"], release["status"]) == (f"karpenter-{karpenter}", "deployed")
-    assert release["values"] == {"settings": {"clusterName": CLUSTER, "interruptionQueue": CLUSTER}}
+    assert release["values"] == {"settings": {"clusterName": CLUSTER, "interruptionQueue": CLUSTER},
+                                 "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"},
+                                                              "limits": {"cpu": "1", "memory": "1Gi"}}}}
     assert set(kube["crds"].values()) == {karpenter}, "the CRDs follow the release (karpenter-crd chart)"
     objects = kube["objects"]
     for key in ("nodepools.karpenter.sh//default", "ec2nodeclasses.karpenter.k8s.aws//default",
@@ -200,7 +210,7 @@ def test_kubernetes_upgrade_from_1_34_to_1_35(fakes, pristine, tmp_path, cli_inv
 
     assert fakes.changes(mark) == [
         f"eksctl upgrade cluster {CONFIG} --approve",
-        f"eksctl update addon {CONFIG}",
+        *ADDON_UPGRADES,
         "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.35",
         tag(cluster=sha),
         tag(cluster=sha, deployed=sha),
@@ -276,7 +286,10 @@ def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_
         # the re-run completes the cluster as HEAD's ClusterConfig says, node groups before Karpenter
         ("helm upgrade --install karpenter-crd ", [
             *(f"eksctl create addon --cluster demo --region us-west-2 --name {name}" for name in (
-                "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")),
+                "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")),
+            # the EBS CSI driver gets its pod identity (review item 13)
+            "eksctl create addon --cluster demo --region us-west-2 --name aws-ebs-csi-driver "
+            "--auto-apply-pod-identity-associations",
             f"eksctl create nodegroup {CONFIG} --include system", tag(cluster=sha), crd("1.14.1")]),
         ("helm upgrade --install karpenter oci://", [crd("1.14.1"), controller("1.14.1")]),
         (APPLY + "nodepool.yaml", [controller("1.14.1"), APPLY + "ec2nodeclass.yaml", APPLY + "nodepool.yaml"]),
@@ -330,7 +343,7 @@ def test_a_merge_after_a_failed_deploy_carries_both_changes(fakes, pristine, tmp
     result = deploy(cli_invoke, repo)
 
     assert fakes.changes(mark) == [
-        f"eksctl update addon {CONFIG}",
+        *ADDON_UPGRADES,
         "eksctl upgrade nodegroup --cluster demo --region us-west-2 --name system --kubernetes-version 1.35",
         "eksctl scale nodegroup --cluster demo --region us-west-2 --name system --nodes 2 --nodes-min 1 --nodes-max 5",
         tag(cluster=sha),

@@ -134,7 +134,7 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
         assert config["metadata"]["version"] == versions.DEFAULT_KUBERNETES
         assert config["metadata"]["region"] == "us-west-2"
         assert config["vpc"]["cidr"] == "10.10.0.0/16"
-        assert group["instanceType"] == "t3.small"
+        assert group["instanceType"] == "t3.medium"
         assert "accessEntries" not in config["accessConfig"]  # no account id given
     if name == "on-demand-arm64":
         (entry,) = config["accessConfig"]["accessEntries"]

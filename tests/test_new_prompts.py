@@ -37,7 +37,7 @@ def test_prompts_for_missing_answers_with_defaults(tmp_path):
     conversation = [
         ("AWS region [us-west-2]:", "eu-west-1"),
         ("Karpenter version [1.14.1]:", ""),
-        ("Instance type of the managed node group [t3.small]:", ""),
+        ("Instance type of the managed node group [t3.medium]:", ""),
         ("VPC CIDR [10.10.0.0/16]:", ""),
         ("Karpenter capacity types (spot,on-demand) [spot,on-demand]:", "on-demand"),
         ("Karpenter architectures (amd64,arm64) [amd64]:", ""),

@@ -84,11 +84,14 @@ def test_instance_families_change_drifts_nodes(pristine, tmp_path, schemas):
 def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order(pristine, tmp_path, schemas):
     plan = _plan(_scenario(pristine, tmp_path, ["eksVersion=1.35"], source="1.34"), schemas)
     assert plan.kind == "disruptive" and plan.blockers == []
+    addons = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
     assert _phases(plan) == [
         ("control-plane", "upgrade the control plane from 1.34 to 1.35"),
-        ("addons", "update the add-ons to their defaults for Kubernetes 1.35"),
+        *(("addons", f"update add-on {name} to latest for Kubernetes 1.35") for name in addons),
         ("node-groups", "upgrade node group system to Kubernetes 1.35"),
     ]
+    assert plan.actions[1].command == ["eksctl", "update", "addon", "--cluster", "plan-demo", "--region",
+                                       "us-west-2", "--name", "vpc-cni", "--version", "latest", "--wait"]
     assert plan.actions[0].command == ["eksctl", "upgrade", "cluster", "--config-file",
                                        "rendered/eksctl/cluster.yaml", "--approve"]
     assert ("EC2NodeClass/default", "drift") in [(i.object, i.effect) for i in plan.karpenter.impacts]
@@ -128,7 +131,7 @@ def test_json_carries_the_same_content(pristine, tmp_path, schemas, cli_invoke):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["summary"]["kind"] == "disruptive"
-    assert [a["order"] for a in data["actions"]] == [1, 2, 3]
+    assert [a["order"] for a in data["actions"]] == [1, 2, 3, 4, 5, 6, 7]
     assert data["actions"][0]["command"][:3] == ["eksctl", "upgrade", "cluster"]
     assert {f["path"] for f in data["files"]} == {"rendered/eksctl/cluster.yaml"}
     assert data["karpenter"]["replacesNodes"] is True

@@ -104,10 +104,10 @@ def _nodes(live: Live, runner: Runner, log: Log, s: StepResult, wait_timeout: in
                                   f"{(wait.stderr or wait.stdout).strip()}")
     deadline = time.monotonic() + wait_timeout
     while instances := live.karpenter_instances():
+        log(f"  waiting for Karpenter's instances to terminate: {', '.join(instances)}")  # said before giving up
         if time.monotonic() > deadline:
             raise StepFailedError(f"Karpenter's instances still run after {wait_timeout}s: {', '.join(instances)}; "
                                   "they would keep eksctl from deleting the VPC")
-        log(f"  waiting for Karpenter's instances to terminate: {', '.join(instances)}")
         time.sleep(poll_seconds)
     note(s, log, "no instance of Karpenter runs")
     classes = live.objects(NODECLASSES)

@@ -11,18 +11,27 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from generator import resources
+from generator import render, resources
 from generator.bootstrap import karpenter_stack_name
+from generator.errors import StaleRenderError
 from generator.plan import cluster, karpenter, state
-from generator.plan.model import PHASES, Action, FileDiff, Plan
+from generator.plan.model import PHASES, Action, Blocker, FileDiff, Plan
+
+# The controller's requests and limits, as Karpenter's getting-started guide installs it (an
+# unbounded controller on the system nodes competes with CoreDNS and the add-ons).
+CONTROLLER_RESOURCES = [arg for key in ("requests", "limits") for resource, amount in (("cpu", "1"), ("memory", "1Gi"))
+                        for arg in ("--set-string", f"controller.resources.{key}.{resource}={amount}")]
 
 
 def build(repo: Path, base_ref: str | None, schemas: Path | None = None, head_ref: str | None = None) -> Plan:
     """The plan from `base_ref` (None: nothing deployed yet) to `head_ref` (None: the working tree)."""
+    if head_ref is None:
+        _refuse_stale_render(repo)
     base = state.from_git(repo, base_ref) if base_ref else state.empty()
     head = state.from_git(repo, head_ref) if head_ref else state.from_worktree(repo)
     name = str(head.values.get("clusterName") or base.values.get("clusterName") or "")
     actions, blockers = cluster.changes(base.cluster, head.cluster)
+    blockers += _environment(base, head)
     actions += _karpenter_actions(base, head, name)
     actions += _manifest_actions(base, head)
     actions.sort(key=lambda a: PHASES.index(a.phase))  # stable: keeps the order within a phase
@@ -30,6 +39,29 @@ def build(repo: Path, base_ref: str | None, schemas: Path | None = None, head_re
     return Plan(base=base_ref or "(nothing deployed)", head=head_ref or "working tree", cluster=name,
                 files=_file_diffs(base, head), actions=actions, blockers=blockers,
                 karpenter=karpenter.impact(base, head, root))
+
+
+def _environment(base: state.State, head: state.State) -> list[Blocker]:
+    """The deploy role trusts one GitHub environment by name (its `sub` claim): a deploy from another
+    environment cannot assume it until the bootstrap stack is updated."""
+    before, after = base.values.get("environment"), head.values.get("environment")
+    if not before or before == after:
+        return []
+    return [Blocker("environment", str(before), str(after),
+                    "the deploy role trusts the GitHub environment it was bootstrapped for; deploys from "
+                    f"{after!r} could not assume it",
+                    "run `eksgen bootstrap` on this branch, deploy its stack with the printed command, create the "
+                    "environment with its reviewers, then merge")]
+
+
+def _refuse_stale_render(repo: Path) -> None:
+    """The plan compares rendered/ files: if they are not what values.yaml renders to, it would
+    explain a change that merging does not make."""
+    drifted = render.drift(repo, render.render(repo))
+    if drifted:
+        listing = ", ".join(f"{d.path} ({d.reason})" for d in drifted)
+        raise StaleRenderError(f"rendered/ is out of date with values.yaml: {listing}; run ./eks-accelerator.sh "
+                               "render (and commit it), then plan again")
 
 
 def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[Action]:
@@ -50,7 +82,7 @@ def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[
             "karpenter-controller", title,
             ["helm", "upgrade", "--install", "karpenter", "oci://public.ecr.aws/karpenter/karpenter",
              "--version", after, "--namespace", "kube-system", "--set-string", f"settings.clusterName={name}",
-             "--set-string", f"settings.interruptionQueue={name}", "--wait"],
+             "--set-string", f"settings.interruptionQueue={name}", *CONTROLLER_RESOURCES, "--wait"],
             detail=f"in {region}; the deploy first upgrades the CRDs with the karpenter-crd chart of the same "
                    "version (helm never upgrades a chart's crds/)"))
     return actions

@@ -98,9 +98,14 @@ def _version(base: dict, head: dict, where: list[str], blockers: list[Blocker]) 
         Action("control-plane", f"upgrade the control plane from {before} to {after}",
                ["eksctl", "upgrade", "cluster", *CFG, "--approve"],
                detail="EKS upgrades the API servers in place; workloads keep running"),
-        Action("addons", f"update the add-ons to their defaults for Kubernetes {after}",
-               ["eksctl", "update", "addon", *CFG]),
     ]
+    # `eksctl update addon` without a version keeps the installed one ("preserving existing
+    # version", pkg/actions/addon/update.go); "latest" is the newest release for the new minor.
+    for addon in head.get("addons") or []:
+        version = str(addon.get("version") or "latest")
+        actions.append(Action("addons", f"update add-on {addon['name']} to {version} for Kubernetes {after}",
+                              ["eksctl", "update", "addon", *where, "--name", addon["name"], "--version", version,
+                               "--wait"]))
     for group in head.get("managedNodeGroups") or []:
         if group.get("name") in _groups(base):
             actions.append(Action(
@@ -152,9 +157,12 @@ def _addons(base: dict, head: dict, where: list[str]) -> list[Action]:
     actions = []
     for name, addon in after.items():
         version = ["--version", str(addon["version"])] if addon.get("version") else []
+        # On the command line only --auto-apply-pod-identity-associations stands for the config's
+        # useDefaultPodIdentityAssociations (pkg/ctl/create/addon.go); without it the add-on gets no identity.
+        identity = ["--auto-apply-pod-identity-associations"] if addon.get("useDefaultPodIdentityAssociations") else []
         if name not in before:
             actions.append(Action("addons", f"install add-on {name}",
-                                  ["eksctl", "create", "addon", *where, "--name", name, *version]))
+                                  ["eksctl", "create", "addon", *where, "--name", name, *version, *identity]))
         elif before[name] != addon:
             actions.append(Action("addons", f"update add-on {name}", ["eksctl", "update", "addon", *CFG],
                                   detail=f"{_brief(before[name])} -> {_brief(addon)}"))

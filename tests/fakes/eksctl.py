@@ -44,8 +44,10 @@ _FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("delete", "nodegroup"): {**_WHERE, **_CFG, "--name": "value", "-n": "value", "--drain": "bool",
                               "--approve": "bool",
                               "--wait": "bool", "-w": "bool"},
-    ("create", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool"},
-    ("update", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool"},
+    ("create", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool",
+                          "--auto-apply-pod-identity-associations": "bool", "--wait": "bool"},
+    ("update", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool",
+                          "--wait": "bool"},
     ("delete", "addon"): {**_WHERE, **_CFG, "--name": "value"},
     ("get", "addon"): {**_WHERE, **_OUT, "--name": "value"},
     ("create", "accessentry"): {**_CFG},
@@ -459,6 +461,8 @@ def _create_addon(config: dict, flags: dict, stage: str | None) -> int:
                 continue
             entry["addons"][addon["name"]] = {"Name": addon["name"], "Status": "ACTIVE",
                                               "Version": addon.get("version") or _addon_version(addon["name"], version)}
+            if addon.get("useDefaultPodIdentityAssociations") or flags.get("--auto-apply-pod-identity-associations"):
+                entry["addons"][addon["name"]]["PodIdentity"] = True
             log("ℹ", f'creating addon "{addon["name"]}"')
     return 0
 
@@ -470,7 +474,12 @@ def _update_addon(config: dict, flags: dict, stage: str | None) -> int:
         for addon in _addons_of(config, flags):
             if addon["name"] not in entry["addons"]:
                 raise _fake.Exit(1, f'Error: addon "{addon["name"]}" not found')
-            entry["addons"][addon["name"]]["Version"] = addon.get("version") or _addon_version(addon["name"], version)
+            wanted = addon.get("version")
+            if not wanted:  # as eksctl: pkg/actions/addon/update.go
+                log("ℹ", f'no new version provided, preserving existing version for addon "{addon["name"]}"')
+                continue
+            entry["addons"][addon["name"]]["Version"] = (
+                _addon_version(addon["name"], version) if wanted == "latest" else wanted)
             log("ℹ", f'updating addon "{addon["name"]}"')
     return 0
 

@@ -86,7 +86,8 @@ def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], fla
                             f"{chart_ref.removeprefix('oci://')}:{version}: not found")
     print(f"Pulled: {chart_ref.removeprefix('oci://')}:{version}\nDigest: sha256:{'0' * 64}", file=sys.stderr)
     revision = (existing or {}).get("revision", 0) + 1
-    values = _values([*(flags.get("--set") or []), *(flags.get("--set-string") or [])])
+    values = _values(flags.get("--set") or [])
+    _merge(values, _values(flags.get("--set-string") or [], typed=False))  # helm keeps --set-string text
     release = {"name": name, "namespace": namespace, "revision": revision, "status": "deployed",
                "chart": f"{chart}-{version}", "app_version": version, "values": values,
                "updated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")}
@@ -117,7 +118,7 @@ def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], fla
     return 0
 
 
-def _values(pairs: list[str]) -> dict:
+def _values(pairs: list[str], typed: bool = True) -> dict:
     values: dict = {}
     for pair in pairs:
         path, _, raw = pair.partition("=")
@@ -125,8 +126,16 @@ def _values(pairs: list[str]) -> dict:
         *parents, leaf = path.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = _typed(raw)
+        node[leaf] = _typed(raw) if typed else raw
     return values
+
+
+def _merge(into: dict, other: dict) -> None:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _typed(raw: str) -> object:
