@@ -364,7 +364,7 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
         Statement("ManageCluster", "eksctl creates and upgrades the control plane; CloudFormation creates the "
                   "managed node group; eksctl installs add-ons, access entries (Karpenter's node role) and pod "
                   "identity associations (the Karpenter controller, the EBS CSI driver). Only this cluster.", [
-                      "eks:CreateCluster", "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
+                      "eks:DeleteCluster", "eks:DescribeCluster", "eks:UpdateClusterConfig",
                       "eks:UpdateClusterVersion", "eks:ListUpdates", "eks:DescribeUpdate", "eks:TagResource",
                       "eks:UntagResource", "eks:ListTagsForResource", "eks:CreateNodegroup", "eks:DeleteNodegroup",
                       "eks:DescribeNodegroup", "eks:ListNodegroups", "eks:UpdateNodegroupConfig",
@@ -376,6 +376,12 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
                       "eks:DeletePodIdentityAssociation", "eks:DescribePodIdentityAssociation",
                       "eks:ListPodIdentityAssociations", "eks:UpdatePodIdentityAssociation"],
                   arns.cluster_resources()),
+        Statement("CreateCluster", "CloudFormation creates the control plane with these credentials. CreateCluster "
+                  "takes no resource ARN (Service Authorization Reference), so it is held to the region and to "
+                  "a request that tags the cluster with its discovery tag, as eksctl does with metadata.tags.", [
+                      "eks:CreateCluster"],
+                  ["*"], {"StringEquals": {"aws:RequestedRegion": arns.region,
+                                           "aws:RequestTag/karpenter.sh/discovery": arns.sub("${Cluster}")}}),
         Statement("ReadEKSCatalog", "eksctl picks add-on versions and checks cluster versions; these actions "
                   "take no resource ARN.", [
                       "eks:ListClusters", "eks:DescribeAddonVersions", "eks:DescribeAddonConfiguration",

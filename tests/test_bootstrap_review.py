@@ -329,3 +329,26 @@ def test_item_20_deploy_role_session_is_at_least_the_deploy_jobs_timeout(stack):
     assert max(jobs.values()) <= session <= 43200, (jobs, session)
     for name, timeout in _jobs_assuming(stack["repo"], "AWS_PLAN_ROLE_ARN").items():
         assert timeout <= stack["plan_role"]["MaxSessionDuration"], name
+
+
+# ---- every action scoped to ARNs has a resource type to match them ----------------------------------
+
+
+def test_actions_without_resource_types_are_granted_on_every_resource(stack):
+    """Service Authorization Reference: an action whose resource-types column is empty matches only
+    `"Resource": "*"`; scoped to ARNs it is denied. cfn-lint's copy of that table
+    (AdditionalSpecs/Policies.json) judges every action of both roles' policies. This is how
+    eks:CreateCluster was found: it takes no ARN, so the deploy role could never create its cluster."""
+    table = json.loads((resources.files(cfnlint.data.AdditionalSpecs) / "Policies.json").read_text())
+    unscoped = []
+    for statement in stack["deploy"]["Statement"]:
+        targets = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if targets == ["*"] or statement["Effect"] != "Allow":
+            continue
+        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            service, _, name = action.partition(":")
+            entry = table[service]["Actions"].get(name.lower())
+            assert entry is not None, f"{action} is not an IAM action"
+            if not entry.get("Resources"):
+                unscoped.append(f"{statement.get('Sid')}: {action}")
+    assert unscoped == []

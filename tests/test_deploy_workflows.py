@@ -18,12 +18,14 @@ from generator.answers import Answers
 from generator.scaffold import generate
 from tests.helpers import load_yaml
 
-# Actions the workflows may use, by full commit SHA (verified against the tags they name).
+# Actions the workflows may use, by full commit SHA: each tag's commit in the action's repository
+# (`git rev-parse TAG^{commit}` on a snapshot of it), all of them running on node24, the runners'
+# default since GitHub's June 2026 change (runs.using in each action.yml at the tag).
 PINNED = {
-    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
-    "docker/setup-buildx-action": ("e468171a9de216ec08956ac3ada2f0791b6bd435", "v3.11.1"),
-    "docker/build-push-action": ("263435318d21b8e681c14492fe198d362a7d2c83", "v6.18.0"),
-    "aws-actions/configure-aws-credentials": ("e3dd6a429d7300a6a4c196c26e071d42e0343502", "v4.0.2"),
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
+    "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
+    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
 }
 WORKFLOWS = Path(".github/workflows")
 
@@ -171,3 +173,20 @@ def test_without_the_deploy_tools_the_entrypoint_uses_docker(repo, docker, tmp_p
     assert _entrypoint(repo, env, "render").stdout == "native\n"
     assert _entrypoint(repo, env, "status").returncode == 0
     assert docker.read_text().splitlines()[-1].endswith("eks-toolchain:local status --repo .")
+
+
+def test_item_20_the_credentials_last_as_long_as_the_job(repo):
+    """configure-aws-credentials ends the session after role-duration-seconds (default 3600; its
+    README at v6.2.3), and GitHub ends the job after timeout-minutes: a deploy that runs longer than
+    its session fails mid-step. The bootstrap role allows 3 h (MaxSessionDuration 10800)."""
+    from generator import bootstrap
+
+    checked = 0
+    for path in sorted((repo / WORKFLOWS).glob("*.yml")):
+        for job in load_yaml(path)["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
+                    seconds = int(step["with"]["role-duration-seconds"])
+                    assert job["timeout-minutes"] * 60 <= seconds <= bootstrap.DEPLOY_SESSION_SECONDS, path.name
+                    checked += 1
+    assert checked >= 2  # deploy and destroy

@@ -141,7 +141,7 @@ CASES = [
          '      - nodes: "10%"', '      - nodes: "10%"\n        schedule: "0 9 * * mon-fri"',
          "spec.disruption.budgets: Invalid value: 'schedule' must be set with 'duration'", line_of="    budgets:"),
     Case("unpinned-action", "hygiene", ".github/workflows/validate.yml",
-         "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", "actions/checkout@v4",
+         "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1", "actions/checkout@v4",
          "zizmor unpinned-uses: unpinned action reference"),
     Case("ami-alias-latest", "policy", "values.yaml", f'amiAlias: "{versions.AMI_ALIAS}"', 'amiAlias: "al2023@latest"',
          "[EKS007 ami-alias-latest]", rerender=True, severity="warning"),
