@@ -262,6 +262,10 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
         click.echo(result.summary)
     else:
         click.echo(text, nl=False)
+    summary = _step_summary()
+    if summary is not None:  # the whole plan in the job summary: what a fork's pull request shows
+        with summary.open("a", encoding="utf-8") as handle:
+            handle.write(markdown.render(result) + "\n")
     if result.kind == "blocked":  # the plan says why; the exit code fails the pull request's check
         from generator.errors import PlanIsBlocked
 

@@ -24,6 +24,9 @@ Commands:
   destroy    delete the cluster and everything deploys created: destroy --confirm CLUSTER_NAME
   environment
              print the GitHub environment deploys run in (values.yaml environment)
+  deploy-ready
+             whether deploys can reach AWS yet (AWS_DEPLOY_ROLE_ARN set, as the repository
+             variable is after bootstrap); prints ready=true|false, and the next steps when not
   help       show this help
 
 Environment:
@@ -132,6 +135,34 @@ print_environment() {
   printf '%s\n' "${value}"
 }
 
+# Until the repository is bootstrapped (its deploy role variable is set), a push to main deploys
+# nothing: it says what to do first, in order.
+deploy_ready() {
+  if [[ -n "${AWS_DEPLOY_ROLE_ARN:-}" ]]; then
+    echo "ready=true"
+    return
+  fi
+  echo "ready=false"
+  local steps
+  steps="$(cat <<'STEPS'
+## Not deployed: this repository is not bootstrapped yet
+
+Nothing was deployed. Before the first deploy, in this order:
+
+1. **Bootstrap AWS once**: `eksgen bootstrap --repo .` writes `bootstrap/github-oidc.yaml` and prints
+   the `aws cloudformation deploy` command that creates the GitHub OIDC roles.
+2. **Set the repository variables** it prints: `AWS_DEPLOY_ROLE_ARN`, `AWS_PLAN_ROLE_ARN`, `AWS_REGION`.
+3. **Create the GitHub environment** named in `values.yaml` (`environment`), with required reviewers.
+4. **Push** (or re-run this workflow): the first deploy creates the cluster.
+5. **Open a pull request** for every change after that: it is validated and planned before it merges.
+STEPS
+)"
+  echo "${steps}" >&2
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then
+    printf '%s\n' "${steps}" >>"${GITHUB_STEP_SUMMARY}"
+  fi
+}
+
 main() {
   local command="${1:-}"
   if [[ $# -gt 0 ]]; then shift; fi
@@ -141,6 +172,7 @@ main() {
     plan) run_eksgen helm -- plan --repo . "$@" ;;
     deploy | status | destroy) run_eksgen helm eksctl kubectl aws -- "${command}" --repo . "$@" ;;
     environment) print_environment ;;
+    deploy-ready) deploy_ready ;;
     help | -h | --help) usage ;;
     *)
       if [[ -n "${command}" ]]; then echo "unknown command: ${command}" >&2; fi

@@ -1,0 +1,106 @@
+"""The generated workflows, executed by act with stand-ins for the remote actions (see
+tests/workflow_runner.py): what a pull request and a merge really run, and what they say."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from generator.answers import Answers
+from generator.scaffold import generate
+from generator.values_edit import set_values
+from tests.workflow_runner import GIT, WorkflowRunner
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    return generate(Answers.from_raw("demo", {"aws-account-id": "123456789012", "github-repo": "acme/demo"}),
+                    tmp_path_factory.mktemp("workflows"))
+
+
+@pytest.fixture
+def runner(pristine, tmp_path) -> WorkflowRunner:
+    repo = tmp_path / "demo"
+    shutil.copytree(pristine, repo)
+    return WorkflowRunner(repo, tmp_path)
+
+
+def _branch(runner: WorkflowRunner, name: str, *edits: str, hand_edit: tuple[str, str, str] | None = None) -> None:
+    subprocess.run([*GIT, "checkout", "--quiet", "-b", name], cwd=runner.repo, check=True)
+    if edits:
+        set_values(runner.repo, list(edits))
+    if hand_edit:
+        path, old, new = hand_edit
+        target = runner.repo / path
+        target.write_text(target.read_text().replace(old, new, 1))
+    subprocess.run([*GIT, "commit", "--quiet", "-am", name], cwd=runner.repo, check=True)
+    subprocess.run([*GIT, "checkout", "--quiet", "main"], cwd=runner.repo, check=True)
+
+
+def test_a_clean_pull_request_is_validated_planned_and_commented(runner):
+    _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
+    runner.open_pull_request(7, "more-cpu")
+    run = runner.pull_request(7, "more-cpu")
+    assert run.jobs == {"validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}, run.log[-3000:]
+    comment = run.comments["eksgen-plan"]
+    assert comment.startswith("<!-- eksgen-plan -->") and "in place: 1 action" in comment
+    assert "apply rendered/manifests/nodepool.yaml" in comment
+
+
+def test_a_pull_request_that_breaks_a_rule_fails_validate_with_an_annotation_and_no_comment(runner):
+    _branch(runner, "no-limits", hand_edit=("rendered/manifests/nodepool.yaml", 'cpu: "1000"', 'cpu: "5000"'))
+    runner.open_pull_request(8, "no-limits")
+    run = runner.pull_request(8, "no-limits")
+    assert run.jobs == {"validate": "failed"}, run.log[-3000:]
+    assert "::error file=rendered/manifests/nodepool.yaml" in run.log
+    assert run.comments == {}
+
+
+def test_a_blocked_plan_fails_the_check_and_the_comment_says_why(runner):
+    _branch(runner, "new-vpc", "vpc.cidr=10.20.0.0/16")
+    runner.open_pull_request(9, "new-vpc")
+    run = runner.pull_request(9, "new-vpc")
+    assert run.jobs == {"validate": "succeeded", "plan": "failed", "comment": "succeeded"}, run.log[-3000:]
+    comment = run.comments["eksgen-plan"]
+    assert "BLOCKED" in comment and "vpc.cidr" in comment and "cannot change under a running cluster" in comment
+
+
+def test_a_fork_pull_request_gets_no_comment_job_and_its_plan_in_the_log(runner):
+    _branch(runner, "from-a-fork", "karpenter.nodePool.limits.cpu=2000")
+    runner.open_pull_request(10, "from-a-fork")
+    run = runner.pull_request(10, "from-a-fork", fork=True)
+    assert run.jobs == {"validate": "succeeded", "plan": "succeeded"}, run.log[-3000:]
+    assert run.comments == {}
+
+
+def test_the_first_push_before_bootstrap_deploys_nothing_and_says_what_to_do(runner):
+    run = runner.push_main()
+    assert run.jobs == {"target": "succeeded"}, run.log[-3000:]
+    assert "Not deployed: this repository is not bootstrapped yet" in run.log
+    assert "eksgen bootstrap --repo ." in run.log
+
+
+def test_a_push_after_bootstrap_starts_the_deploy_job(runner):
+    """Under act the deploy job runs up to the toolchain image build, which needs a Docker engine
+    (none here); the in-container deploy itself is covered by tests/test_deploy.py."""
+    run = runner.push_main({"AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-deploy",
+                            "AWS_REGION": "us-west-2"})
+    assert run.jobs == {"target": "succeeded", "deploy": "failed"}, run.log[-3000:]
+    assert "the toolchain image cannot be built here (no Docker engine)" in run.log
+
+
+def test_the_plan_goes_into_the_job_summary(pristine, tmp_path, cli_invoke, monkeypatch):
+    """What a fork's pull request shows (GitHub's GITHUB_STEP_SUMMARY: markdown appended by a step)."""
+    repo = tmp_path / "demo"
+    shutil.copytree(pristine, repo)
+    set_values(repo, ["karpenter.nodePool.limits.cpu=2000"])
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = cli_invoke("plan", "--repo", repo, "--base", "main", "--output", tmp_path / "plan.md")
+    assert result.exit_code == 0, result.output
+    assert summary.read_text().rstrip("\n") == (tmp_path / "plan.md").read_text().rstrip("\n")
