@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import traceback
 from pathlib import Path
@@ -131,7 +132,7 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
             "in values.yaml.", err=True,
         )
     click.echo("\nNext steps:")
-    click.echo(f"  cd {target}")
+    click.echo(f"  cd {shlex.quote(str(target))}")
     click.echo("  edit values.yaml, then ./eks-accelerator.sh render && ./eks-accelerator.sh validate")
     if answers.github_repo:
         click.echo(f"  git remote add origin git@github.com:{answers.github_repo}.git && git push -u origin main")
@@ -158,11 +159,23 @@ def render(repo: Path, check: bool) -> None:
     click.echo(f"rendered {len(files)} files into {repo / render_module.RENDERED}")
 
 
+def _check_names(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
+    """--only and --skip: comma-separated check names; an unknown one is a bad parameter (exit 2)."""
+    from generator.validate import CHECKS
+
+    names = _split(value)
+    for name in names:
+        if name not in CHECKS:
+            raise click.BadParameter(f"unknown check {name!r}; the checks are {', '.join(CHECKS)}",
+                                     ctx=ctx, param=param)
+    return names
+
+
 @cli.command()
 @click.argument("repos", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path),
                 default=(".",), metavar="[REPO]...")
-@click.option("--only", default="", metavar="NAME[,NAME]", help="Run only these checks.")
-@click.option("--skip", default="", metavar="NAME[,NAME]", help="Skip these checks.")
+@click.option("--only", default="", metavar="NAME[,NAME]", callback=_check_names, help="Run only these checks.")
+@click.option("--skip", default="", metavar="NAME[,NAME]", callback=_check_names, help="Skip these checks.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--schemas", type=click.Path(file_okay=False, exists=True, path_type=Path),
@@ -174,7 +187,7 @@ def render(repo: Path, check: bool) -> None:
 @click.option("--jobs", type=click.IntRange(min=1),
               help="One REPO: checks run at once [default: all].  Several: repositories validated at "
                    "once, one process each [default: CPU count].")
-def validate(repos: tuple[Path, ...], only: str, skip: str, output_format: str, schemas: Path | None,
+def validate(repos: tuple[Path, ...], only: list[str], skip: list[str], output_format: str, schemas: Path | None,
              crds: str | None, jobs: int | None) -> None:
     """Check cluster repositories offline (default: the current directory).
 
@@ -186,7 +199,7 @@ def validate(repos: tuple[Path, ...], only: str, skip: str, output_format: str, 
     if len(repos) > 1:
         from generator.validate import many
 
-        report = many.validate_many(repos, only=_split(only), skip=_split(skip), schemas=schemas, crds=crds,
+        report = many.validate_many(repos, only=only, skip=skip, schemas=schemas, crds=crds,
                                     jobs=jobs)
         click.echo(json.dumps(report.as_json(), indent=2) if output_format == "json" else "\n".join(report.lines()))
         if report.interrupted:
@@ -197,7 +210,7 @@ def validate(repos: tuple[Path, ...], only: str, skip: str, output_format: str, 
         return
     (repo,) = repos
     ctx = validate_module.Context(repo, schemas=schemas, crds=crds)
-    results = validate_module.run(ctx, _split(only), _split(skip), jobs=jobs)
+    results = validate_module.run(ctx, only, skip, jobs=jobs)
     if output_format == "json":
         click.echo(json.dumps({
             "passed": all(r.passed for r in results),
@@ -249,12 +262,28 @@ def set_command(assignments: tuple[str, ...], repo: Path) -> None:
               help="Local schema root, to tell whether a Karpenter upgrade changes its CRDs.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the plan to this file instead of standard output.")
-def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output: Path | None) -> None:
+@click.option("--from-deployed", is_flag=True,
+              help="Plan from the commit deployed on the cluster (read with the AWS CLI; the read-only plan "
+                   "role suffices); without one, from --base, and the plan says why.")
+def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output: Path | None,
+         from_deployed: bool) -> None:
     """Explain what merging the working tree onto REF does to the cluster, in order."""
     from generator import plan as plan_module
     from generator.plan import markdown
 
+    label = None
+    if from_deployed:
+        from generator import deployed
+        from generator.render import load_values
+
+        values = load_values(repo)
+        commit, why = deployed.deployed_commit(repo, str(values.get("clusterName", "")),
+                                               str(values.get("awsRegion", "")))
+        label = f"{commit[:12]} ({why})" if commit else f"{base} ({why}: planned from the base branch)"
+        base = commit or base
     result = plan_module.build(repo, base, schemas)
+    if label:
+        result.base = label
     text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n" if output_format == "json" \
         else markdown.render(result)
     if output:

@@ -104,3 +104,35 @@ def test_the_plan_goes_into_the_job_summary(pristine, tmp_path, cli_invoke, monk
     result = cli_invoke("plan", "--repo", repo, "--base", "main", "--output", tmp_path / "plan.md")
     assert result.exit_code == 0, result.output
     assert summary.read_text().rstrip("\n") == (tmp_path / "plan.md").read_text().rstrip("\n")
+
+
+def test_the_plan_of_a_bootstrapped_repository_starts_from_the_deployed_commit(pristine, tmp_path, aws):
+    """With the read-only plan role (its stand-in gives the job moto's credentials), the plan job
+    reads the commit the last deploy recorded on the cluster and plans from it: here a commit
+    behind main, so the pull request's plan also shows what main has not deployed yet."""
+    repo = tmp_path / "demo"
+    shutil.copytree(pristine, repo)
+    deployed = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    aws.client("eks").create_cluster(
+        name="demo", version="1.35", roleArn="arn:aws:iam::123456789012:role/eksctl-demo-cluster-ServiceRole",
+        resourcesVpcConfig={"subnetIds": []}, tags={"eksgen.io/deployed-commit": deployed})
+    runner = WorkflowRunner(repo, tmp_path, aws_endpoint=aws.endpoint)
+    set_values(repo, ["managedNodeGroup.maxSize=5"])  # merged to main, never deployed
+    subprocess.run([*GIT, "commit", "--quiet", "-am", "bigger group"], cwd=repo, check=True)
+    _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
+    runner.open_pull_request(11, "more-cpu")
+    run = runner.pull_request(11, "more-cpu", variables={
+        "AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-plan", "AWS_REGION": "us-west-2"})
+    assert run.jobs == {"validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}, run.log[-3000:]
+    comment = run.comments["eksgen-plan"]
+    assert f"Base `{deployed[:12]} (the commit deployed on cluster demo)`" in comment
+    assert "eksctl scale nodegroup" in comment and "apply rendered/manifests/nodepool.yaml" in comment
+
+
+def test_before_bootstrap_the_plan_says_it_starts_from_the_base_branch(runner):
+    _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
+    runner.open_pull_request(12, "more-cpu")
+    run = runner.pull_request(12, "more-cpu")
+    assert "no AWS credentials (the plan role is not set up): planned from the base branch" in run.comments[
+        "eksgen-plan"]

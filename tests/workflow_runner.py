@@ -50,8 +50,8 @@ def _git(*args: str, cwd: Path) -> str:
 class WorkflowRunner:
     """A GitHub repository stand-in for one cluster repository: a bare remote, and act to run it."""
 
-    def __init__(self, repo: Path, work: Path, full_name: str = "acme/demo") -> None:
-        self.repo, self.work, self.full_name = repo, work, full_name
+    def __init__(self, repo: Path, work: Path, full_name: str = "acme/demo", aws_endpoint: str = "") -> None:
+        self.repo, self.work, self.full_name, self.aws_endpoint = repo, work, full_name, aws_endpoint
         self.remote = work / "remote.git"
         self.artifacts, self.comments = work / "artifacts", work / "comments"
         subprocess.run(["git", "clone", "--quiet", "--bare", str(repo), str(self.remote)], check=True)
@@ -66,12 +66,12 @@ class WorkflowRunner:
         _git("merge", "--quiet", "--no-ff", "--no-edit", f"origin/{branch}", cwd=merge)
         _git("push", "--quiet", "origin", f"HEAD:refs/pull/{number}/merge", cwd=merge)
 
-    def pull_request(self, number: int, branch: str, fork: bool = False) -> Run:
+    def pull_request(self, number: int, branch: str, fork: bool = False, variables: dict | None = None) -> Run:
         head = f"someone/{self.full_name.split('/')[1]}" if fork else self.full_name
         event = {"number": number, "pull_request": {
             "number": number, "head": {"ref": branch, "repo": {"full_name": head}},
             "base": {"ref": "main", "repo": {"full_name": self.full_name}}}}
-        return self._act("pull_request", event, "validate.yml", ref=f"refs/pull/{number}/merge")
+        return self._act("pull_request", event, "validate.yml", ref=f"refs/pull/{number}/merge", variables=variables)
 
     def push_main(self, variables: dict[str, str] | None = None) -> Run:
         _git("push", "--quiet", str(self.remote), "main:refs/heads/main", cwd=self.repo)
@@ -91,8 +91,13 @@ class WorkflowRunner:
         for uses in self._pinned_actions(workflow):
             owner_repo = uses.split("@")[0]
             args += ["--local-repository", f"{uses}={ROOT / 'tests' / 'actions' / STAND_INS[owner_repo]}"]
-        env = {**os.environ, "HOME": str(home), "EKSGEN_TEST_REMOTE": str(self.remote),
-               "EKSGEN_TEST_ARTIFACTS": str(self.artifacts), "EKSGEN_TEST_COMMENTS": str(self.comments)}
+        env = {**os.environ, "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true",
+               "EKSGEN_TEST_REMOTE": str(self.remote),
+               "EKSGEN_TEST_ARTIFACTS": str(self.artifacts), "EKSGEN_TEST_COMMENTS": str(self.comments),
+               "EKSGEN_TEST_AWS_ENDPOINT": self.aws_endpoint}
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                     "AWS_ENDPOINT_URL"):
+            env.pop(name, None)  # a job has AWS credentials only from configure-aws-credentials
         done = subprocess.run(args, cwd=self.repo, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         log = done.stdout + done.stderr
         jobs = {m["job"].strip(): m["result"] for m in _JOB_END.finditer(log)}

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 from generator.deploy.live import Live
 from generator.deploy.shell import Runner
+from generator.deployed import CLUSTER, DEPLOYED
 
-DEPLOYED = "eksgen.io/deployed-commit"
-CLUSTER = "eksgen.io/cluster-commit"
 KEYS = (DEPLOYED, CLUSTER)
 
 

@@ -1,0 +1,56 @@
+"""Which commit a cluster runs: the record a deploy leaves on the EKS cluster as two tags.
+
+- `eksgen.io/deployed-commit`: the commit of the last deploy that completed every step.
+- `eksgen.io/cluster-commit`: the commit whose ClusterConfig the cluster was last brought to.
+
+Deploys write them (generator/deploy/record.py); a pull request's plan reads the first with the
+read-only plan role, so that it explains what merging does to the cluster as it is, not as the
+base branch says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+DEPLOYED = "eksgen.io/deployed-commit"
+CLUSTER = "eksgen.io/cluster-commit"
+TIMEOUT = 60  # seconds for one describe-cluster
+# Where the AWS CLI finds credentials other than the instance metadata service, which a runner or
+# a laptop without credentials must not be sent to.
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+
+
+def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, str]:
+    """The deployed commit (when the cluster has one this checkout knows) and a sentence saying
+    where it came from, or why there is none."""
+    if not any(os.environ.get(name) for name in _CREDENTIALS):
+        return None, "no AWS credentials (the plan role is not set up)"
+    aws = shutil.which("aws")
+    if aws is None:
+        return None, "the AWS CLI is not on PATH"
+    try:
+        done = subprocess.run([aws, "eks", "describe-cluster", "--name", cluster, "--region", region,
+                               "--output", "json"], capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return None, f"describe-cluster did not answer within {TIMEOUT}s"
+    if done.returncode != 0:
+        if "ResourceNotFoundException" in done.stderr:
+            return None, f"cluster {cluster} does not exist yet"
+        reason = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        return None, f"cannot read cluster {cluster}: {reason}"
+    try:
+        tags = (json.loads(done.stdout).get("cluster") or {}).get("tags") or {}
+    except ValueError:
+        return None, "describe-cluster printed no JSON"
+    commit = tags.get(DEPLOYED)
+    if not commit:
+        return None, f"no deploy of cluster {cluster} has completed yet"
+    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=repo, capture_output=True)
+    if known.returncode != 0:
+        return None, f"the deployed commit {commit[:12]} is not in this checkout's history"
+    return commit, f"the commit deployed on cluster {cluster}"
