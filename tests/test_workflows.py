@@ -136,3 +136,13 @@ def test_before_bootstrap_the_plan_says_it_starts_from_the_base_branch(runner):
     run = runner.pull_request(12, "more-cpu")
     assert "no AWS credentials (the plan role is not set up): planned from the base branch" in run.comments[
         "eksgen-plan"]
+
+
+def test_new_and_the_readme_give_the_first_steps_in_the_same_order(cli_invoke, tmp_path):
+    result = cli_invoke("new", "ordered", "--github-repo", "acme/ordered", "--output-dir", tmp_path, "--no-input")
+    assert result.exit_code == 0, result.output
+    said = result.output.split("Next steps")[1]
+    readme = (tmp_path / "ordered" / "README.md").read_text().split("## First steps")[1].split("## ")[0]
+    for text in (said, readme):
+        order = [text.index(word) for word in ("bootstrap", "AWS_DEPLOY_ROLE_ARN", "environment", "push")]
+        assert order == sorted(order), text
