@@ -131,13 +131,18 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
             "identity are left out of rendered/eksctl/cluster.yaml until awsAccountId is set "
             "in values.yaml.", err=True,
         )
-    click.echo("\nNext steps:")
+    org_repo = answers.github_repo or "ORG/NAME"
+    click.echo("\nNext steps, in this order (the repository's README says the same):")
     click.echo(f"  cd {shlex.quote(str(target))}")
-    click.echo("  edit values.yaml, then ./eks-accelerator.sh render && ./eks-accelerator.sh validate")
+    click.echo(f"  1. bootstrap AWS once: eksgen bootstrap --repo . --github-org-id ORG_ID --github-repo-id REPO_ID"
+               f"  (ids: gh api repos/{org_repo} --jq '.owner.id, .id'), then run the aws command it prints")
+    click.echo("  2. set the repository variables it prints (AWS_DEPLOY_ROLE_ARN, AWS_PLAN_ROLE_ARN, AWS_REGION)")
+    click.echo(f"  3. create the GitHub environment {answers.environment!r} with required reviewers")
     if answers.github_repo:
-        click.echo(f"  git remote add origin git@github.com:{answers.github_repo}.git && git push -u origin main")
+        click.echo(f"  4. git remote add origin git@github.com:{answers.github_repo}.git && git push -u origin main")
     else:
-        click.echo("  create a GitHub repository, add it as origin and push main")
+        click.echo("  4. create the GitHub repository, add it as origin and push main")
+    click.echo("  5. change the cluster with pull requests (eksgen set KEY=VALUE, then commit)")
 
 
 @cli.command()

@@ -144,5 +144,5 @@ def test_new_and_the_readme_give_the_first_steps_in_the_same_order(cli_invoke, t
     said = result.output.split("Next steps")[1]
     readme = (tmp_path / "ordered" / "README.md").read_text().split("## First steps")[1].split("## ")[0]
     for text in (said, readme):
-        order = [text.index(word) for word in ("bootstrap", "AWS_DEPLOY_ROLE_ARN", "environment", "push")]
+        order = [text.lower().index(word) for word in ("bootstrap", "aws_deploy_role_arn", "environment", "push")]
         assert order == sorted(order), text
