@@ -276,6 +276,9 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
     from generator import plan as plan_module
     from generator.plan import markdown
 
+    if not base.strip():  # an empty ref would silently plan from nothing deployed
+        raise click.BadParameter("must name a git ref (for example origin/main), not an empty string",
+                                 param_hint="'--base'")
     label = None
     if from_deployed:
         from generator import deployed

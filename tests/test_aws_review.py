@@ -156,3 +156,8 @@ def test_item_19_the_karpenter_controller_has_requests_limits_and_room(tmp_path)
         assert f"controller.resources.{key}.cpu=1" in pairs and f"controller.resources.{key}.memory=1Gi" in pairs
     assert DEFAULTS["instance-type"] == "t3.medium"
     assert 'instanceType: "t3.medium"' in (repo / "rendered/eksctl/cluster.yaml").read_text()
+
+
+def test_an_empty_base_ref_is_refused_not_planned_from_nothing(repo, cli_invoke):
+    result = cli_invoke("plan", "--repo", repo, "--base", "")
+    assert result.exit_code == 2 and "'--base'" in result.output and "not an empty string" in result.output
