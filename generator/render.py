@@ -9,7 +9,6 @@ output, split on document boundaries, so a pull request's diff of rendered/ is e
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,23 +97,11 @@ def split_documents(output: str) -> dict[str, str]:
 
 
 def write(repo: Path, files: dict[str, str]) -> None:
-    """Replace rendered/ with exactly `files`, swapping in a complete new tree."""
-    staging = Path(tempfile.mkdtemp(prefix=".rendered-", dir=repo))
-    try:
-        for rel, text in files.items():
-            target = staging / Path(rel).relative_to(RENDERED)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        old = repo / RENDERED
-        if old.exists():
-            retired = repo / f".rendered-old-{staging.name}"
-            old.rename(retired)
-            staging.rename(old)
-            shutil.rmtree(retired)
-        else:
-            staging.rename(old)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Replace rendered/ with exactly `files`, all at once (generator/transaction.py)."""
+    from generator import transaction
+
+    with transaction.locked(repo):
+        transaction.commit(repo, {}, rendered=files)
 
 
 def drift(repo: Path, files: dict[str, str]) -> list[Drift]:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from generator import render, versions
+from generator import render, transaction, versions
 from generator.errors import AnswerError, EksgenError
 from generator.validate.context import dotted
 from generator.validate.schema import SCHEMA, schema_errors
@@ -51,10 +49,19 @@ def parse_assignment(text: str) -> Assignment:
 
 
 def set_values(repo: Path, assignments: list[str]) -> list[str]:
-    """Apply the assignments; return the changed keys. Raises before writing anything."""
+    """Apply the assignments; return the changed keys. Raises before writing anything.
+
+    values.yaml, rendered/ and the toolchain Dockerfile change together or not at all, and runs on
+    the same repository wait for each other, so no edit is lost (generator/transaction.py)."""
+    with transaction.locked(repo):
+        return _set_values(repo, assignments)
+
+
+def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     values_path = repo / render.VALUES
     yaml = _round_trip()
-    original = values_path.read_text(encoding="utf-8")
+    with open(values_path, encoding="utf-8", newline="") as handle:  # as written: CRLF stays CRLF
+        original = handle.read()
     try:
         document = yaml.load(original)
     except YAMLError as exc:
@@ -73,11 +80,13 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
     yaml.dump(document, buffer)
     updated = buffer.getvalue()
     files = render.render(repo, values_text=updated)  # helm must accept it too
+    if "\r\n" in original:  # keep the user's line endings
+        updated = updated.replace("\r\n", "\n").replace("\n", "\r\n")
+    changes = {render.VALUES: updated}
     dockerfile = _toolchain_for(repo, str(document.get("eksVersion", "")))
     if dockerfile is not None:
-        _write_atomically(repo / TOOLCHAIN_DOCKERFILE, dockerfile)
-    _write_atomically(values_path, updated)
-    render.write(repo, files)
+        changes[TOOLCHAIN_DOCKERFILE] = dockerfile
+    transaction.commit(repo, changes, rendered=files)
     return changed
 
 
@@ -197,14 +206,3 @@ def _put(mapping: CommentedMap, key: str, value: object) -> None:
     mapping[key] = value
     if trailing is not None:
         mapping.ca.items[key] = trailing
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

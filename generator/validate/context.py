@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from generator import resources, versions
+from generator import resources, transaction, versions
 from generator.errors import EksgenError
 from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
 
@@ -105,6 +105,10 @@ class Context:
     _crd_dirs: dict[str, Path] = field(default_factory=dict, repr=False)
     _crds: list[dict] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.repo.is_dir():
+            transaction.recover(self.repo)  # a change a killed eksgen left half-applied is finished first
 
     def note(self, check: str, text: str) -> None:
         self.notes.setdefault(check, []).append(text)
