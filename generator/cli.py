@@ -295,7 +295,9 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
     text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n" if output_format == "json" \
         else markdown.render(result)
     if output:
-        output.write_text(text, encoding="utf-8")
+        from generator import transaction
+
+        transaction.write_file(output, text)  # a full disk leaves the old file, never a truncated one
         click.echo(result.summary)
     else:
         click.echo(text, nl=False)
