@@ -30,7 +30,7 @@ CONFIGURATIONS = {
     ],
     "custom-region-version-tags": [
         "--region", "eu-central-1", "--k8s-version", "1.33", "--vpc-cidr", "172.20.0.0/18",
-        "--tag", "team=platform", "--tag", "cost-center=0123", "--tag", "note=a: b # c",
+        "--tag", "team=platform", "--tag", "cost-center=0123", "--tag", "note=a: b = c",
         "--github-repo", "acme/eks-prod", "--codeowners", "@acme/platform",
         "--environment", "prod-eu", "--aws-account-id", "000123456789",
     ],
@@ -149,8 +149,8 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
         assert config["vpc"]["cidr"] == "172.20.0.0/18"
         assert config["metadata"]["tags"] == {
             "karpenter.sh/discovery": "my-cluster", "team": "platform", "cost-center": "0123",
-            "note": "a: b # c"}
-        assert group["tags"] == {"team": "platform", "cost-center": "0123", "note": "a: b # c"}
+            "note": "a: b = c"}
+        assert group["tags"] == {"team": "platform", "cost-center": "0123", "note": "a: b = c"}
         assert config["iam"]["podIdentityAssociations"][0]["permissionPolicyARNs"][0] == (
             "arn:aws:iam::000123456789:policy/KarpenterControllerNodeLifecyclePolicy-my-cluster")
 

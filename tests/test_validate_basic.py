@@ -101,7 +101,7 @@ def test_missing_schemas_are_an_error_not_a_skip(cli_invoke, repo, tmp_path, mon
 
 def test_unknown_check_names_are_refused(cli_invoke, repo):
     result = cli_invoke("validate", repo, "--only", "vibes")
-    assert result.exit_code == 1 and "unknown check 'vibes'" in result.output
+    assert result.exit_code == 2 and "unknown check 'vibes'" in result.output
 
 
 def test_github_annotations_when_running_in_actions(cli_invoke, repo, monkeypatch):

@@ -215,7 +215,7 @@ VARIANTS = {
     "arm64-on-demand": {"architectures": ["arm64"], "capacity-types": ["on-demand"], "instance-type": "m7g.large"},
     "both-architectures-with-account": {"architectures": ["amd64", "arm64"], "aws-account-id": "000000000000"},
     "small-vpc-us-west-1-tags": {"region": "us-west-1", "vpc-cidr": "192.168.0.0/21",
-                                 "tags": {"yes": "on", "note": "a: b # c\nnext", "team": "0123"},
+                                 "tags": {"yes": "on", "note": "a: b = c @ next", "team": "0123"},
                                  "codeowners": ["@acme/platform"], "github-repo": "acme/x"},
 }
 

@@ -92,7 +92,7 @@ def test_one_job_validates_in_this_process_with_the_same_verdicts(repos, schemas
 
 def test_an_unknown_check_is_refused_before_any_repo_is_validated(cli_invoke, repos, schemas):
     result = cli_invoke("validate", *repos, "--schemas", schemas, "--only", "valeus")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "unknown check 'valeus'" in result.output
     assert "REPOSITORY" not in result.output
     with pytest.raises(EksgenError, match="unknown check"):
