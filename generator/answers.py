@@ -49,8 +49,32 @@ _GITHUB_HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(/[A-Za-z0-9._-
 _ENVIRONMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,254}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _PRIVATE_BLOCKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
-# Tag keys the generator or Karpenter own; a user tag with one of these would break discovery
-# or be rejected by the EC2NodeClass CRD.
+# AWS's tag rules (the CloudFormation reference's AWS::EKS::* Tag pages, "Tag restrictions", e.g.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-eks-fargateprofile-tag.html;
+# the API Tag types give them as a pattern, [\p{L}\p{Z}\p{N}_.:/=+\-@]*, e.g.
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html): keys of 1 to 128 and values of at most 256
+# Unicode characters, made of letters, numbers, spaces and _ . : / = + - @; no key or value starting with aws:
+# (any case); at most 50 tags per resource (EKS TagResource: "Maximum number of 50 items",
+# https://docs.aws.amazon.com/goto/WebAPI/eks/TagResource), aws: tags not counted.
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_SYMBOLS = "_.:/=+-@"
+TAG_CHARACTERS = "letters, numbers, spaces and _ . : / = + - @"
+TAGS_PER_RESOURCE = 50
+# Every resource that carries the user's tags carries 6 more, which count against the same 50:
+# - the cluster: karpenter.sh/discovery (the chart's eks-complete.awsTags), eksctl's three stack tags
+#   alpha.eksctl.io/cluster-name, eksctl.cluster.k8s.io/v1alpha1/cluster-name and alpha.eksctl.io/eksctl-version
+#   (eksctl's pkg/cfn/manager/api.go NewStackCollection; CloudFormation hands stack tags on to the stack's
+#   resources), and the deploy's eksgen.io/cluster-commit and eksgen.io/deployed-commit (deploy/record.py);
+# - a node group's stack: the same four, and alpha.eksctl.io/nodegroup-name and alpha.eksctl.io/nodegroup-type;
+# - Karpenter's instances: kubernetes.io/cluster/NAME, karpenter.sh/nodepool, eks:eks-cluster-name and
+#   karpenter.k8s.aws/ec2nodeclass at launch (karpenter-provider-aws pkg/cloudprovider), then karpenter.sh/nodeclaim
+#   and Name from its tagging controller.
+ADDED_TAGS = 6
+MAX_USER_TAGS = TAGS_PER_RESOURCE - ADDED_TAGS
+# Tag keys the generator, eksctl, EKS or Karpenter own; a user tag with one of these would break discovery,
+# the deploy's record or eksctl's stacks, or be rejected by the EC2NodeClass CRD (which refuses every key
+# starting with kubernetes.io/cluster, slash or not).
 _RESERVED_TAG_KEYS = {
     "karpenter.sh/discovery",
     "karpenter.sh/nodepool",
@@ -58,6 +82,11 @@ _RESERVED_TAG_KEYS = {
     "karpenter.k8s.aws/ec2nodeclass",
     "eks:eks-cluster-name",
 }
+_RESERVED_TAG_PREFIXES = ("kubernetes.io/cluster", "eksgen.io/", "alpha.eksctl.io/", "eksctl.cluster.k8s.io/")
+# eksgen's own rule, not AWS's: a key may not read as an option ('-') or as a parameter file the aws CLI
+# loads in place of the value (file://, fileb://, and in v1 http:// and https://) wherever a command takes
+# tags as KEY=VALUE words.
+_COMMAND_LINE_PREFIXES = ("-", "file://", "fileb://", "http://", "https://")
 
 
 @dataclass(frozen=True)
@@ -94,8 +123,7 @@ class Answers:
             vpc_cidr=_vpc_cidr(merged["vpc-cidr"]),
             capacity_types=_choices("--capacity-types", merged["capacity-types"], CAPACITY_TYPES),
             architectures=_choices("--architectures", merged["architectures"], ARCHITECTURES),
-            github_repo=_optional(merged["github-repo"], "--github-repo", _GITHUB_REPO,
-                                  "must be ORG/NAME as on GitHub"),
+            github_repo=_github_repo(merged["github-repo"]),
             environment=_matching("--environment", merged["environment"], _ENVIRONMENT,
                                   "must be 1-255 letters, digits, spaces, '.', '_' or '-'"),
             aws_account_id=_optional(merged["aws-account-id"], "--aws-account-id", _ACCOUNT_ID,
@@ -139,6 +167,21 @@ def _optional(value: object, option: str, pattern: re.Pattern[str], rule: str) -
     if value in (None, ""):
         return None
     return _matching(option, value, pattern, rule)
+
+
+def _github_repo(value: object) -> str | None:
+    """ORG/NAME as GitHub allows it. Names are ASCII letters, digits, '.', '-' and '_', at most 100; GitHub
+    strips a trailing .git and refuses a trailing .wiki (github/docs issue #44518, "Repository limits"), and
+    refuses '.' and '..' ("The repository . is reserved": dead-claudia/github-limits pull request #5)."""
+    repo = _optional(value, "--github-repo", _GITHUB_REPO, "must be ORG/NAME as on GitHub")
+    if repo is None:
+        return None
+    name = repo.split("/", 1)[1]
+    if name in (".", ".."):
+        raise AnswerError("--github-repo", repo, f"GitHub reserves the repository name {name!r}")
+    if name.lower().endswith((".git", ".wiki")):
+        raise AnswerError("--github-repo", repo, "GitHub repository names cannot end in .git or .wiki")
+    return repo
 
 
 def _cluster_name(value: object) -> str:
@@ -269,30 +312,53 @@ def _tags(value: object) -> dict[str, str]:
         key = _string("--tag", key)
         tag_value = _string(f"--tag {key}", tag_value)
         _check_tag_key(key)
-        if len(tag_value) > 256:
-            raise AnswerError(f"--tag {key}", tag_value, "AWS tag values are at most 256 characters")
-        _check_printable(f"--tag {key}", tag_value)
+        _check_tag_value(key, tag_value)
         tags[key] = tag_value
+    if len(tags) > MAX_USER_TAGS:
+        raise AnswerError(
+            "--tag", f"{len(tags)} tags",
+            f"at most {MAX_USER_TAGS}: AWS allows {TAGS_PER_RESOURCE} tags per resource, and eksgen, eksctl and "
+            f"Karpenter add {ADDED_TAGS} of their own to each resource that carries these",
+        )
     return tags
 
 
 def _check_tag_key(key: str) -> None:
-    if not key or len(key) > 128:
-        raise AnswerError("--tag", key, "AWS tag keys are 1 to 128 characters")
+    if not key or len(key) > MAX_TAG_KEY:
+        raise AnswerError("--tag", key, f"AWS tag keys are 1 to {MAX_TAG_KEY} characters")
+    _check_tag_characters("--tag", key)
     if key.lower().startswith("aws:"):
         raise AnswerError("--tag", key, "tag keys starting with 'aws:' are reserved by AWS")
-    if key in _RESERVED_TAG_KEYS or key.startswith("kubernetes.io/cluster/"):
-        raise AnswerError("--tag", key, "this tag key is set by eksgen, EKS or Karpenter")
+    if key in _RESERVED_TAG_KEYS or key.startswith(_RESERVED_TAG_PREFIXES):
+        raise AnswerError("--tag", key, "this tag key is set by eksgen, EKS, eksctl or Karpenter")
     if "=" in key:
         raise AnswerError("--tag", key, "tag keys cannot contain '=' (written as KEY=VALUE)")
-    _check_printable("--tag", key, allow_newline=False)
+    if key.lower().startswith(_COMMAND_LINE_PREFIXES):
+        raise AnswerError("--tag", key, "tag keys cannot start with '-', file://, fileb://, http:// or https:// "
+                                        "(the aws CLI would read them as an option or a file to load)")
 
 
-def _check_printable(option: str, text: str, allow_newline: bool = True) -> None:
+def _check_tag_value(key: str, value: str) -> None:
+    option = f"--tag {key}"
+    if len(value) > MAX_TAG_VALUE:
+        raise AnswerError(option, value, f"AWS tag values are at most {MAX_TAG_VALUE} characters")
+    _check_tag_characters(option, value)
+    if value.lower().startswith("aws:"):
+        raise AnswerError(option, value, "tag values starting with 'aws:' are reserved by AWS")
+
+
+def tag_character_allowed(char: str) -> bool:
+    """AWS's tag characters: letters, numbers, spaces (\\p{L}, \\p{N}, \\p{Zs}) and _ . : / = + - @."""
+    if char.isascii():
+        return char.isalnum() or char == " " or char in TAG_SYMBOLS
+    category = unicodedata.category(char)
+    return category[0] in "LN" or category == "Zs"
+
+
+def _check_tag_characters(option: str, text: str) -> None:
     for char in text:
-        if char in "\n\t" and allow_newline:
+        if tag_character_allowed(char):
             continue
-        if unicodedata.category(char) in ("Cc", "Cs", "Cn"):
-            raise AnswerError(
-                option, text, f"contains the control or unassigned character U+{ord(char):04X}"
-            )
+        kind = "control character" if unicodedata.category(char) == "Cc" else "character"
+        raise AnswerError(option, text, f"contains the {kind} U+{ord(char):04X} {char!r}; AWS tag keys and "
+                                        f"values hold only {TAG_CHARACTERS}")

@@ -237,6 +237,9 @@ def _logging(base: dict, head: dict, where: list[str], name: str, region: str) -
 
 
 def _tags(base: dict, head: dict, name: str, region: str) -> list[Action]:
+    """Tag and untag the cluster. Tag keys and values are user data: they reach the aws CLI only inside one JSON
+    argument, never as argv items of their own, where a key such as `--endpoint-url=...` would be read as an
+    option (argparse) or `file://...` as a file to load (the aws CLI's parameter files)."""
     before, after = _meta(base, "tags") or {}, _meta(head, "tags") or {}
     actions = []
     # {cluster_arn} is filled in by the deploy from `aws eks describe-cluster`.
@@ -244,15 +247,23 @@ def _tags(base: dict, head: dict, name: str, region: str) -> list[Action]:
     if changed:
         actions.append(Action("tags", f"tag the cluster: {', '.join(sorted(changed))}",
                               ["aws", "eks", "tag-resource", "--region", region, "--resource-arn", "{cluster_arn}",
-                               "--tags", json.dumps(changed, ensure_ascii=False, sort_keys=True)],
+                               "--tags", _json_argument(changed)],
                               detail="resources eksctl already created (VPC, subnets, node groups) keep their "
                                      "tags; Karpenter's nodes take the EC2NodeClass tags as they are replaced"))
     removed = sorted(k for k in before if k not in after)
     if removed:
         actions.append(Action("tags", f"untag the cluster: {', '.join(removed)}",
                               ["aws", "eks", "untag-resource", "--region", region, "--resource-arn", "{cluster_arn}",
-                               "--tag-keys", *removed]))
+                               "--tag-keys=" + _json_argument(removed)]))
     return actions
+
+
+def _json_argument(value: dict | list) -> str:
+    """A map or list parameter of the aws CLI as JSON. It starts with '{' or '[', so it is never read as an
+    option nor as a file:// or http(s):// parameter file; the aws CLI parses a map given as '{...}', and a list
+    given as one '[...]' word, as JSON (awscli/argprocess.py _unpack_complex_cli_arg). A list goes after
+    `--name=`: with the option and its value in one word, argparse never takes the value for an option."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _groups(config: dict) -> dict[str, dict]:
