@@ -19,7 +19,10 @@ repositories are new, so that form is the default. --legacy-subject trusts the n
 The deploy role may do what `eksctl` (cluster, VPC, node group, add-ons, access entries, pod
 identity), CloudFormation and Karpenter's stack (rendered/cloudformation/karpenter.yaml) need, on
 this cluster's resources only where AWS allows resource-level scoping. Each statement carries a Sid
-and a comment saying what needs it.
+and a comment saying what needs it. The roles the deploy creates can be made only with the stack's
+permissions boundary (<cluster>-deploy-boundary), which caps them at what eksctl's and Karpenter's
+roles need, so no deploy can mint an administrator; VPC resources are retagged, changed and
+deleted only when eksctl's stacks tagged them for this cluster (alpha.eksctl.io/cluster-name).
 """
 
 from __future__ import annotations
@@ -71,6 +74,69 @@ ATTACHABLE_AWS_POLICIES = (
     "service-role/AmazonEBSCSIDriverPolicy",
     "AmazonEBSCSIDriverPolicyV2",  # AWS's successor, limited to volumes the driver tagged
 )
+# The tag eksctl puts on its CloudFormation stacks (eksctl@v0.230.0 pkg/cfn/manager/api.go,
+# NewStackCollection: api.ClusterNameTag), which CloudFormation propagates to the VPC, subnets,
+# gateways, Elastic IPs, route tables and security groups it creates; the deploy role changes and
+# deletes network resources only when they carry it with the cluster's name.
+CLUSTER_TAG = "alpha.eksctl.io/cluster-name"
+# The tag EKS puts on the cluster security group it creates (EKS User Guide, sec-group-reqs.html).
+EKS_CLUSTER_TAG = "aws:eks:cluster-name"
+# The tag Karpenter's EC2NodeClass selects subnets and security groups by (charts/eks-complete
+# ec2nodeclass.yaml), which metadata.tags of the ClusterConfig puts on eksctl's stacks.
+DISCOVERY_TAG = "karpenter.sh/discovery"
+# What eksctl's stacks create in EC2 (pkg/cfn/builder/vpc*.go, managed_nodegroup.go). CloudFormation
+# tags each of these in its create call (its resource schemas: "tagOnCreate": true), so ec2:CreateTags
+# is authorized with ec2:CreateAction set to the creating call.
+NETWORK_CREATE_ACTIONS = ("CreateVpc", "CreateSubnet", "CreateInternetGateway", "AllocateAddress",
+                          "CreateNatGateway", "CreateRouteTable", "CreateSecurityGroup", "CreateLaunchTemplate")
+# What CloudFormation calls on those resources once they exist (attach, route, rules, delete).
+NETWORK_CHANGE_ACTIONS = (
+    "DeleteVpc", "ModifyVpcAttribute", "DeleteSubnet", "ModifySubnetAttribute", "DeleteInternetGateway",
+    "AttachInternetGateway", "DetachInternetGateway", "ReleaseAddress", "DisassociateAddress", "DeleteNatGateway",
+    "DeleteRouteTable", "CreateRoute", "DeleteRoute", "ReplaceRoute", "AssociateRouteTable", "DisassociateRouteTable",
+    "DeleteSecurityGroup", "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress",
+    "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
+)
+# The permissions boundary: every role the deploy creates must carry it, and it caps them at what
+# the roles of eksctl and Karpenter need. Its non-IAM part is the union of the actions of
+# ATTACHABLE_AWS_POLICIES and of Karpenter's controller policies (karpenter-provider-aws v1.14.1
+# getting-started cloudformation.yaml); to keep the template under CloudFormation's 51,200 bytes,
+# Describe*, Get* and List* stand for the reads they name, and ec2messages:* and ssmmessages:* for
+# those services' every action, which AmazonSSMManagedInstanceCore grants. IAM: boundary_statements.
+BOUNDARY_ACTIONS = (
+    "arc-zonal-shift:GetManagedResource",
+    "autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup",
+    "ec2:AssignPrivateIpAddresses", "ec2:AttachNetworkInterface", "ec2:AttachVolume",
+    "ec2:AuthorizeSecurityGroupIngress", "ec2:CopyVolumes", "ec2:CreateFleet", "ec2:CreateLaunchTemplate",
+    "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:CreateRoute",
+    "ec2:CreateSecurityGroup", "ec2:CreateSnapshot", "ec2:CreateTags", "ec2:CreateVolume",
+    "ec2:DeleteLaunchTemplate", "ec2:DeleteNetworkInterface", "ec2:DeleteRoute", "ec2:DeleteSecurityGroup",
+    "ec2:DeleteSnapshot", "ec2:DeleteTags", "ec2:DeleteVolume", "ec2:Describe*", "ec2:DetachNetworkInterface",
+    "ec2:DetachVolume", "ec2:EnableFastSnapshotRestores", "ec2:LockSnapshot", "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyVolume", "ec2:RevokeSecurityGroupIngress",
+    "ec2:RunInstances", "ec2:TerminateInstances", "ec2:UnassignPrivateIpAddresses", "ec2messages:*",
+    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:BatchImportUpstreamImage", "ecr:Describe*",
+    "ecr:Get*", "ecr:List*", "eks-auth:AssumeRoleForPodIdentity", "eks:DescribeCluster",
+    "elasticloadbalancing:AddTags", "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets", "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:CreateListener", "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancerListeners", "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DeleteTargetGroup", "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:Describe*",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets", "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+    "kms:DescribeKey", "pricing:GetProducts", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage",
+    "ssm:DescribeAssociation", "ssm:DescribeDocument", "ssm:GetDeployablePatchSnapshotForInstance",
+    "ssm:GetDocument", "ssm:GetManifest", "ssm:GetParameter", "ssm:GetParameters", "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:PutInventory",
+    "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus", "ssm:UpdateInstanceInformation",
+    "ssmmessages:*",
+)
 # GitHub's numeric ids: positive decimal integers (int64), as the REST API returns them.
 _GITHUB_ID = re.compile(r"^[1-9][0-9]{0,18}$")
 _FIND_IDS = "gh api repos/{repo} --jq '.owner.id, .id' (REST: GET /repos/{repo}, fields owner.id and id)"
@@ -79,6 +145,22 @@ _FIND_IDS = "gh api repos/{repo} --jq '.owner.id, .id' (REST: GET /repos/{repo},
 def karpenter_stack_name(cluster: str) -> str:
     """The CloudFormation stack deploys create from rendered/cloudformation/karpenter.yaml."""
     return f"Karpenter-{cluster}"
+
+
+def boundary_policy_name(cluster: str) -> str:
+    """The managed policy the bootstrap stack creates as the permissions boundary of every role that
+    deploys create. At path /, so its ARN is arn:PARTITION:iam::ACCOUNT:policy/<cluster>-deploy-boundary,
+    which the ClusterConfig and Karpenter's template name without looking it up."""
+    return f"{cluster}-deploy-boundary"
+
+
+def network_policy_name(cluster: str) -> str:
+    """The managed policy, attached to the deploy role, that holds its EC2 permissions."""
+    return f"{cluster}-deploy-network"
+
+
+def boundary_arn(cluster: str, region: str, account: str) -> str:
+    return f"arn:{partition(region)}:iam::{account}:policy/{boundary_policy_name(cluster)}"
 
 
 def bootstrap_stack_name(cluster: str) -> str:
@@ -231,11 +313,12 @@ class Statement:
     actions: list[str]
     resources: list[object]  # ARN strings or Fn::Sub objects
     condition: dict | None = None
+    effect: str = "Allow"
 
     def document(self) -> CommentedMap:
         out = CommentedMap()
         out["Sid"] = self.sid
-        out["Effect"] = "Allow"
+        out["Effect"] = self.effect
         out["Action"] = sorted(self.actions, key=str.lower)
         out["Resource"] = self.resources[0] if len(self.resources) == 1 else list(self.resources)
         if self.condition:
@@ -284,6 +367,24 @@ class _Arns:
 
     def karpenter_policies(self) -> dict:
         return self.iam("policy/KarpenterController*-${Cluster}")
+
+    def boundary(self) -> dict:
+        """The permissions boundary's ARN, as boundary_arn spells it; the stack creates the policy."""
+        return self.iam("policy/${Cluster}-deploy-boundary")
+
+    def name(self) -> str:
+        """The cluster's name as a condition value: a plain string, which CloudFormation does not
+        interpret (it is checked to be letters, digits, '-' and '_')."""
+        return self.cluster
+
+    def cluster_tagged(self) -> dict:
+        """Requests, in the cluster's region, on resources tagged for this cluster by eksctl's stacks."""
+        return {"StringEquals": {"aws:RequestedRegion": self.region, f"aws:ResourceTag/{CLUSTER_TAG}": self.name()}}
+
+    def tags_for_this_cluster(self) -> dict:
+        """Tags a request sets may name this cluster only: eksctl's own and Karpenter's discovery tag."""
+        return {"StringEqualsIfExists": {f"aws:RequestTag/{CLUSTER_TAG}": self.name(),
+                                         f"aws:RequestTag/{DISCOVERY_TAG}": self.name()}}
 
     def public_parameters(self) -> dict:
         return self.sub("arn:${AWS::Partition}:ssm:${Region}::parameter/aws/service/*")
@@ -381,28 +482,12 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
                   "a request that tags the cluster with its discovery tag, as eksctl does with metadata.tags.", [
                       "eks:CreateCluster"],
                   ["*"], {"StringEquals": {"aws:RequestedRegion": arns.region,
-                                           "aws:RequestTag/karpenter.sh/discovery": arns.sub("${Cluster}")}}),
+                                           f"aws:RequestTag/{DISCOVERY_TAG}": arns.name()}}),
         Statement("ReadEKSCatalog", "eksctl picks add-on versions and checks cluster versions; these actions "
                   "take no resource ARN.", [
                       "eks:ListClusters", "eks:DescribeAddonVersions", "eks:DescribeAddonConfiguration",
                       "eks:DescribeClusterVersions", "eks:ListAccessPolicies"],
                   ["*"]),
-        Statement("ManageClusterNetwork", "eksctl's VPC stack: VPC, subnets, internet and NAT gateways, "
-                  "Elastic IP, route tables, security groups; launch templates of the node group. EC2 cannot "
-                  "scope these by name before they exist, so they are held to the cluster's region.", [
-                      "ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet",
-                      "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", "ec2:CreateInternetGateway",
-                      "ec2:DeleteInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
-                      "ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress",
-                      "ec2:CreateNatGateway", "ec2:DeleteNatGateway", "ec2:CreateRouteTable",
-                      "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", "ec2:ReplaceRoute",
-                      "ec2:AssociateRouteTable", "ec2:DisassociateRouteTable", "ec2:CreateSecurityGroup",
-                      "ec2:DeleteSecurityGroup", "ec2:AuthorizeSecurityGroupIngress",
-                      "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupIngress",
-                      "ec2:RevokeSecurityGroupEgress", "ec2:CreateTags", "ec2:DeleteTags",
-                      "ec2:CreateLaunchTemplate", "ec2:CreateLaunchTemplateVersion", "ec2:DeleteLaunchTemplate",
-                      "ec2:ModifyLaunchTemplate"],
-                  ["*"], arns.in_region()),
         Statement("ReadNetworkAndInstances", "eksctl and CloudFormation read back what they create; EC2 "
                   "Describe actions take no resource ARN.", [
                       "ec2:Describe*"],
@@ -415,16 +500,22 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
         Statement("ManageClusterRoles", "Roles that eksctl's stacks and Karpenter's stack create: the cluster, "
                   "node group and add-on roles (eksctl-<cluster>-*), the Karpenter controller's pod identity "
                   "role (<cluster>-karpenter) and Karpenter's node role. Not this stack's roles.", [
-                      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:UntagRole",
-                      "iam:ListRoleTags", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy",
-                      "iam:DetachRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy",
-                      "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"],
+                      "iam:DeleteRole", "iam:GetRole", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+                      "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DetachRolePolicy",
+                      "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies",
+                      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole"],
                   arns.roles()),
-        Statement("AttachKnownPoliciesToClusterRoles", "The same roles get only the AWS managed policies that "
-                  "eksctl and Karpenter's template name, and the cluster's Karpenter controller policies.", [
+        Statement("CreateClusterRolesWithinBoundary", "Only with the boundary DeployBoundary (the one the "
+                  "request sets, or the role has) are these roles created or given permissions.", [
+                      "iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+                  arns.roles(), {"StringEquals": {"iam:PermissionsBoundary": arns.boundary()}}),
+        Statement("AttachKnownPoliciesToClusterRoles", "Within the boundary, the same roles get only the AWS "
+                  "managed policies that eksctl and Karpenter's template name, and the cluster's Karpenter "
+                  "controller policies.", [
                       "iam:AttachRolePolicy"],
                   arns.roles(),
-                  {"ArnLike": {"iam:PolicyARN": [*attachable, arns.karpenter_policies()]}}),
+                  {"ArnLike": {"iam:PolicyARN": [*attachable, arns.karpenter_policies()]},
+                   "StringEquals": {"iam:PermissionsBoundary": arns.boundary()}}),
         Statement("ManageKarpenterPolicies", "Karpenter's stack creates and updates the controller's managed "
                   "policies (KarpenterController*-<cluster>).", [
                       "iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
@@ -485,6 +576,84 @@ def deploy_statements(cluster: str, region: str) -> list[Statement]:
     ]
 
 
+def deploy_network_statements(cluster: str, region: str) -> list[Statement]:
+    """The deploy role's EC2 permissions for eksctl's VPC and node group stacks: creating anywhere in
+    the region, but tagging, changing and deleting only what is tagged for this cluster. A managed
+    policy of the stack (<cluster>-deploy-network) attached to the deploy role holds them, because a
+    role's inline policies share one 10,240-character quota."""
+    arns = _Arns(cluster, region)
+    return [
+        Statement("CreateClusterNetwork", "eksctl's stacks create the VPC, subnets, gateways, Elastic IP, "
+                  "route tables, security groups and a launch template; nothing has a name to scope by before "
+                  "it exists, so this is held to the region.", [
+                      f"ec2:{action}" for action in NETWORK_CREATE_ACTIONS],
+                  ["*"], arns.in_region()),
+        Statement("TagClusterNetworkOnCreate", "CloudFormation tags in the create call (ec2:CreateAction), with "
+                  f"the stack's tags: {CLUSTER_TAG} and metadata.tags; they must name this cluster.", [
+                      "ec2:CreateTags"],
+                  ["*"], {"StringEquals": {"aws:RequestedRegion": arns.region,
+                                           "ec2:CreateAction": list(NETWORK_CREATE_ACTIONS),
+                                           f"aws:RequestTag/{CLUSTER_TAG}": arns.name()},
+                          "StringEqualsIfExists": {f"aws:RequestTag/{DISCOVERY_TAG}": arns.name()}}),
+        Statement("RetagClusterNetwork", f"Only resources tagged {CLUSTER_TAG}=<cluster> are retagged, never "
+                  f"for another cluster: no foreign subnet or security group gets {DISCOVERY_TAG}.", [
+                      "ec2:CreateTags", "ec2:DeleteTags"],
+                  ["*"], {**arns.cluster_tagged(), **arns.tags_for_this_cluster()}),
+        Statement("ChangeClusterNetwork", "Attach, route, rules, delete: every VPC resource the request names "
+                  f"must be tagged {CLUSTER_TAG}=<cluster>, as CloudFormation tags eksctl's.", [
+                      f"ec2:{action}" for action in NETWORK_CHANGE_ACTIONS],
+                  ["*"], arns.cluster_tagged()),
+        Statement("ChangeEKSClusterSecurityGroupRules", "eksctl adds a rule to the security group EKS creates, "
+                  f"which EKS tags {EKS_CLUSTER_TAG}=<cluster> (aws: tags are reserved to AWS).", [
+                      "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+                  ["*"], {"StringEquals": {"aws:RequestedRegion": arns.region,
+                                           f"aws:ResourceTag/{EKS_CLUSTER_TAG}": arns.name()}}),
+        Statement("AddRulesAndFreeAddresses", "Untagged resources these requests also name: the new rule, the "
+                  "interface an address leaves (the group and the address are checked above).", [
+                      "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+                      "ec2:DisassociateAddress"],
+                  [arns.regional("ec2", "security-group-rule/*"), arns.regional("ec2", "network-interface/*")],
+                  arns.in_region()),
+        Statement("ManageNodeGroupLaunchTemplates", "The node group's launch template, untagged by "
+                  "CloudFormation; never Karpenter's (tagged karpenter.sh/nodepool), of any cluster.", [
+                      "ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate"],
+                  ["*"], {**arns.in_region(), "Null": {"aws:ResourceTag/karpenter.sh/nodepool": "true"}}),
+    ]
+
+
+def boundary_statements(cluster: str, region: str) -> list[Statement]:
+    """The permissions boundary of every role that deploys create: the most those roles can ever do,
+    whatever policies the deploy role gives them. No IAM action that makes or changes a role or a
+    policy, no sts:AssumeRole: a role minted by a deploy cannot mint another or step outside."""
+    arns = _Arns(cluster, region)
+    return [
+        Statement("ClusterRoleActions", "The actions of the AWS managed policies eksctl and Karpenter attach, "
+                  "and of Karpenter's controller policies.", list(
+                      BOUNDARY_ACTIONS),
+                  ["*"]),
+        Statement("KarpenterInstanceProfiles", "Karpenter's controller: its nodes' instance profiles.", [
+                      "iam:AddRoleToInstanceProfile", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
+                      "iam:GetInstanceProfile", "iam:RemoveRoleFromInstanceProfile", "iam:TagInstanceProfile"],
+                  [arns.iam("instance-profile/*")]),
+        Statement("ListInstanceProfiles", "Karpenter's controller; the action takes no resource ARN.", [
+                      "iam:ListInstanceProfiles"],
+                  ["*"]),
+        Statement("PassKarpenterNodeRole", "Karpenter's controller passes its node role, no other, to EC2.", [
+                      "iam:PassRole"],
+                  [arns.iam("role/KarpenterNodeRole-${Cluster}")],
+                  {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}}),
+        Statement("CreateLoadBalancerServiceLinkedRole", "AmazonEKSClusterPolicy: ELB's service-linked role.", [
+                      "iam:CreateServiceLinkedRole"],
+                  ["*"], {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}}),
+        Statement("KeepClusterAndDiscoveryTags", f"No role puts {CLUSTER_TAG} (the deploy role's EC2 scope) or "
+                  f"{DISCOVERY_TAG} (Karpenter's) on an existing resource; tagging on create stays.", [
+                      "ec2:CreateTags"],
+                  ["*"], {"ForAnyValue:StringEquals": {"aws:TagKeys": [CLUSTER_TAG, DISCOVERY_TAG]},
+                          "Null": {"ec2:CreateAction": "true"}},
+                  effect="Deny"),
+    ]
+
+
 def _trust(subject: str, token_audience: str) -> CommentedMap:
     """Tokens of GitHub Actions for exactly one `sub`, issued for AWS STS of the partition."""
     federated = {"Fn::If": [CREATE_PROVIDER_CONDITION, {"Ref": "GitHubOIDCProvider"},
@@ -501,21 +670,41 @@ def _trust(subject: str, token_audience: str) -> CommentedMap:
 
 # Columns at which the statements of a role's policy start in the dumped YAML (see _dump): the
 # role under Resources (2), Properties (4), Policies (6), "- PolicyName" (8), PolicyDocument (10),
-# Statement (12), its items (14).
+# Statement (12), its items (14). A managed policy's: Properties (4), PolicyDocument (6), Statement
+# (8), its items (10).
 _STATEMENT_COLUMN = 14
+_MANAGED_STATEMENT_COLUMN = 10
 
 
 def _wrap(text: str) -> str:
     return textwrap.fill(text, width=96, break_long_words=False, break_on_hyphens=False)
 
 
-def _role(settings: Settings, name: str, description: str, subject: str, policy_name: str,
-          statements: list[Statement], session_seconds: int) -> CommentedMap:
+def _document(statements: list[Statement], column: int) -> CommentedMap:
+    """A policy document, each statement under a comment that says why it is there."""
     statement_list = CommentedSeq()
     for i, statement in enumerate(statements):
         statement_list.append(statement.document())
-        statement_list.yaml_set_comment_before_after_key(i, before=_wrap(statement.comment), indent=_STATEMENT_COLUMN)
-    document = CommentedMap([("Version", DoubleQuotedScalarString("2012-10-17")), ("Statement", statement_list)])
+        statement_list.yaml_set_comment_before_after_key(i, before=_wrap(statement.comment), indent=column)
+    return CommentedMap([("Version", DoubleQuotedScalarString("2012-10-17")), ("Statement", statement_list)])
+
+
+def _managed_policy(name: str, description: str, statements: list[Statement],
+                    roles: list[object] | None = None) -> CommentedMap:
+    """A customer managed policy at path /, so that its ARN is known from its name; attached to `roles`."""
+    properties = CommentedMap()
+    properties["ManagedPolicyName"] = name
+    properties["Path"] = "/"
+    properties["Description"] = description
+    if roles:
+        properties["Roles"] = roles
+    properties["PolicyDocument"] = _document(statements, _MANAGED_STATEMENT_COLUMN)
+    return CommentedMap([("Type", "AWS::IAM::ManagedPolicy"), ("Properties", properties)])
+
+
+def _role(settings: Settings, name: str, description: str, subject: str, policy_name: str,
+          statements: list[Statement], session_seconds: int) -> CommentedMap:
+    document = _document(statements, _STATEMENT_COLUMN)
     properties = CommentedMap()
     properties["RoleName"] = name
     properties["Description"] = description
@@ -559,6 +748,19 @@ def template(settings: Settings) -> str:
         "PlanRole", indent=2,
         before=_wrap(f"Assumed by workflow runs for pull requests of {s.github_repo} (sub {s.plan_subject}); "
                "reads the cluster's state, changes nothing."))
+    resources["DeployBoundary"] = _managed_policy(
+        boundary_policy_name(s.cluster), f"Permissions boundary of every IAM role that deploys of {s.cluster} "
+        "create (eksctl's stacks, Karpenter's stack)", boundary_statements(s.cluster, s.region))
+    resources.yaml_set_comment_before_after_key(
+        "DeployBoundary", indent=2,
+        before=_wrap("The permissions boundary of every role deploys create, as the ClusterConfig and "
+               f"Karpenter's template name it: {boundary_arn(s.cluster, s.region, s.account_id or 'ACCOUNT_ID')}."))
+    resources["DeployNetworkPolicy"] = _managed_policy(
+        network_policy_name(s.cluster), f"EC2 permissions of the deploy role of {s.cluster}: this cluster's VPC "
+        "resources only", deploy_network_statements(s.cluster, s.region), roles=[{"Ref": "DeployRole"}])
+    resources.yaml_set_comment_before_after_key(
+        "DeployNetworkPolicy", indent=2,
+        before=_wrap("The deploy role's EC2 permissions (inline policies share 10,240 characters)."))
     resources["DeployRole"] = _role(
         s, s.deploy_role, f"Deploys {s.cluster} from jobs of {s.github_repo} in the environment {s.environment}",
         s.deploy_subject, "deploy-cluster", deploy_statements(s.cluster, s.region), DEPLOY_SESSION_SECONDS)
@@ -575,6 +777,8 @@ def template(settings: Settings) -> str:
                         "Value": {"Fn::GetAtt": ["PlanRole", "Arn"]}},
         "DeployRoleArn": {"Description": "Repository variable AWS_DEPLOY_ROLE_ARN.",
                           "Value": {"Fn::GetAtt": ["DeployRole", "Arn"]}},
+        "DeployBoundaryArn": {"Description": "The permissions boundary every role that deploys create must have.",
+                              "Value": {"Ref": "DeployBoundary"}},
     }
     doc.yaml_set_start_comment(
         f"bootstrap/github-oidc.yaml, written by `eksgen bootstrap`: GitHub Actions' access to AWS for the\n"
@@ -655,7 +859,9 @@ def instructions(settings: Settings, template_path: Path) -> str:
         f"  - GitHub's OIDC provider ({GITHUB_OIDC_HOST}, audience {s.audience}), unless the account has one;",
         f"  - {s.plan_role}: read-only, for pull requests (token sub {s.plan_subject});",
         f"  - {s.deploy_role}: deploys the cluster, only for jobs in the GitHub environment",
-        f"    {s.environment!r} (token sub {s.deploy_subject}).",
+        f"    {s.environment!r} (token sub {s.deploy_subject}); it creates IAM roles only with the",
+        f"    permissions boundary {boundary_arn(s.cluster, s.region, account)},",
+        "    which the ClusterConfig and Karpenter's template set on every role (stack output DeployBoundaryArn).",
         "",
         *_subject_lines(s),
         "",

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator import plan as plan_module
 from generator.answers import Answers
@@ -60,15 +61,22 @@ def test_item_9_addons_move_to_the_new_minor_after_a_control_plane_upgrade(prist
 
 
 def test_item_13_an_addon_added_later_keeps_its_pod_identity(repo, eksctl_oracle):
-    """On the command line, `eksctl create addon --name` has no useDefaultPodIdentityAssociations;
-    `--auto-apply-pod-identity-associations` is its flag (eksctl@v0.230.0:pkg/ctl/create/addon.go).
-    Without it the EBS CSI driver added after creation would run without an identity."""
+    """On the command line, `eksctl create addon --name` creates the add-on without a pod identity,
+    and `--auto-apply-pod-identity-associations` creates eksctl's default association without the
+    permissions boundary the deploy role requires (eksctl@v0.230.0:pkg/ctl/create/addon.go,
+    pkg/actions/addon/create.go). So an add-on with an identity is created from the config file,
+    where the chart writes its association and boundary; eksctl skips the add-ons that exist."""
     _commit(repo, "addons=[{name: vpc-cni}, {name: coredns}, {name: kube-proxy}, {name: eks-pod-identity-agent}]")
     set_values(repo, ["addons=[{name: vpc-cni}, {name: coredns}, {name: kube-proxy}, {name: eks-pod-identity-agent},"
                       " {name: aws-ebs-csi-driver, useDefaultPodIdentityAssociations: true}]"])
     (install,) = [a.command for a in plan_module.build(repo, "main").actions if a.title.startswith("install add-on")]
-    assert install[-1] == "--auto-apply-pod-identity-associations" and "aws-ebs-csi-driver" in install
-    accepted, output = eksctl_oracle.accepts_flags(install[1:])
+    assert install == ["eksctl", "create", "addon", "--config-file", "rendered/eksctl/cluster.yaml"]
+    config = yaml.safe_load((repo / "rendered/eksctl/cluster.yaml").read_text())
+    (ebs,) = [a for a in config["addons"] if a["name"] == "aws-ebs-csi-driver"]
+    (association,) = ebs["podIdentityAssociations"]
+    assert association["serviceAccountName"] == "ebs-csi-controller-sa"
+    assert association["permissionsBoundaryARN"].endswith(":policy/review-deploy-boundary")
+    accepted, output = eksctl_oracle.accepts_flags([*install[1:4], str(repo / install[4])])
     assert accepted, output
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.access_control import IAMPolicyStatement
 from ruamel.yaml import YAML
 
 from generator import bootstrap, render
@@ -175,18 +175,39 @@ def test_yaml_1_1_and_1_2_readers_read_the_same_template(written):
     assert yaml.safe_load(text) == YAML(typ="safe", pure=True).load(text)  # CloudFormation reads YAML 1.1
 
 
+def _policies(path: Path) -> dict[str, dict]:
+    """Every policy document of the template: the roles' inline policies and the managed policies."""
+    resources = _resources(path)
+    out = {role: resources[role]["Properties"]["Policies"][0]["PolicyDocument"] for role in ("PlanRole", "DeployRole")}
+    out.update({name: resource["Properties"]["PolicyDocument"] for name, resource in resources.items()
+                if resource["Type"] == "AWS::IAM::ManagedPolicy"})
+    return out
+
+
+def _deploy_permissions(path: Path) -> list[dict]:
+    """The deploy role's statements: its inline policy and the managed policies attached to it."""
+    resources = _resources(path)
+    attached = [r["Properties"]["PolicyDocument"] for r in resources.values()
+                if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": "DeployRole"} in r["Properties"].get("Roles", [])]
+    inline = resources["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    return [s for document in [inline, *attached] for s in document["Statement"]]
+
+
 def test_every_permission_has_a_sid_and_a_comment(written):
     path, _ = written
     lines = path.read_text().splitlines()
-    sid_lines = [i for i, line in enumerate(lines) if re.match(r"^ {14}- Sid: ", line)]
-    statements = bootstrap.plan_statements(CLUSTER, "us-west-2") + bootstrap.deploy_statements(CLUSTER, "us-west-2")
-    assert len(sid_lines) == len(statements)
-    for i in sid_lines:
+    inline = [i for i, line in enumerate(lines) if re.match(r"^ {14}- Sid: ", line)]
+    managed = [i for i, line in enumerate(lines) if re.match(r"^ {10}- Sid: (?!GitHubActionsOIDC$)", line)]
+    args = (CLUSTER, "us-west-2")
+    assert len(inline) == len(bootstrap.plan_statements(*args) + bootstrap.deploy_statements(*args))
+    assert len(managed) == len(bootstrap.deploy_network_statements(*args) + bootstrap.boundary_statements(*args))
+    for i in inline + managed:
         assert lines[i - 1].lstrip().startswith("# "), f"no comment above {lines[i].strip()}"
-    for role in ("PlanRole", "DeployRole"):
-        (policy,) = _resources(path)[role]["Properties"]["Policies"]
-        sids = [s["Sid"] for s in policy["PolicyDocument"]["Statement"]]
-        assert len(sids) == len(set(sids)) and all(re.fullmatch(r"[A-Za-z0-9]+", s) for s in sids), sids
+    for name, document in _policies(path).items():
+        sids = [s["Sid"] for s in document["Statement"]]
+        assert len(sids) == len(set(sids)) and all(re.fullmatch(r"[A-Za-z0-9]+", s) for s in sids), (name, sids)
+    deploy = [s["Sid"] for s in _deploy_permissions(path)]
+    assert len(deploy) == len(set(deploy)), deploy
 
 
 def test_trust_policies_claim_by_claim(written):
@@ -227,8 +248,7 @@ def test_plan_role_only_reads(written):
 def test_deploy_role_names_every_action(written):
     """No service wildcards; the only wildcard is EC2's Describe*, which reads."""
     path, _ = written
-    (policy,) = _resources(path)["DeployRole"]["Properties"]["Policies"]
-    for statement in policy["PolicyDocument"]["Statement"]:
+    for statement in _deploy_permissions(path):
         assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
         for action in statement["Action"]:
             assert "*" not in action or action == "ec2:Describe*", action
@@ -238,8 +258,7 @@ def test_roles_are_held_to_the_clusters_region_wherever_the_stack_is_deployed(wr
     path, _ = written
     text = path.read_text()
     assert "AWS::Region" not in text, "the region comes from values.yaml, not from where the stack runs"
-    (policy,) = _resources(path)["DeployRole"]["Properties"]["Policies"]
-    regions = {s["Condition"]["StringEquals"]["aws:RequestedRegion"] for s in policy["PolicyDocument"]["Statement"]
+    regions = {s["Condition"]["StringEquals"]["aws:RequestedRegion"] for s in _deploy_permissions(path)
                if "aws:RequestedRegion" in s.get("Condition", {}).get("StringEquals", {})}
     assert regions == {"us-west-2"}
 
@@ -351,16 +370,96 @@ def test_deployed_into_moto_creating_the_provider(written, aws):
 # ---- what the roles may do, against the resources moto creates ------------------------------
 
 
-def _allowed(document: dict, action: str, resource: str, **context: str) -> bool:
-    """moto's IAM engine: Action and Resource patterns, and StringEquals conditions on `context`."""
+def _allowed(document: dict, action: str, resource: str, **context: str | list[str]) -> bool:
+    """IAM's decision for one request on one resource under one policy: an explicit Deny wins, else
+    an Allow must match. moto's IAM engine (moto.iam.access_control.IAMPolicyStatement) matches
+    Action and Resource. Conditions are evaluated here, as the IAM User Guide's "IAM JSON policy
+    elements: Condition operators" page says, because moto 5.2.5 (moto/iam/policy_conditions.py)
+    evaluates StringEquals only, lets a condition pass whose key the request lacks, and answers
+    DENIED for an Allow statement whose condition fails: under moto alone, a role created without
+    the permissions boundary, or a subnet of another cluster, would pass. `context` holds the
+    request's condition keys (a list for a multivalued key such as aws:TagKeys); the request is in
+    us-west-2 unless it says otherwise."""
     values = {"aws:RequestedRegion": "us-west-2", **context}
-    return IAMPolicy(json.dumps(document)).is_action_permitted(
-        action, resource, incoming_condition_values=values) == PermissionResult.PERMITTED
+    verdict = False
+    for statement in document["Statement"]:
+        matcher = IAMPolicyStatement(statement)
+        if not (matcher._check_element_matches("Action", action)
+                and matcher._check_element_matches("Resource", resource)):
+            continue
+        if not all(_condition_holds(operator, key, expected, values)
+                   for operator, keys in statement.get("Condition", {}).items() for key, expected in keys.items()):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
+
+
+def _glob(pattern: str, value: str) -> bool:
+    """IAM's wildcards: * any characters, ? one character, nothing else special."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def _arn_like(value: str, pattern: str) -> bool:
+    """ArnLike and ArnEquals: the six colon-separated parts of the ARN are matched one by one."""
+    parts, wanted = value.split(":", 5), pattern.split(":", 5)
+    return len(parts) == len(wanted) == 6 and all(map(_glob, wanted, parts))
+
+
+_MATCHERS = {
+    "StringEquals": lambda value, pattern: value == pattern,
+    "StringLike": lambda value, pattern: _glob(pattern, value),
+    "ArnEquals": _arn_like,
+    "ArnLike": _arn_like,
+    "Bool": lambda value, pattern: value.lower() == pattern.lower(),
+}
+
+
+def _condition_holds(operator: str, key: str, expected: object, values: dict) -> bool:
+    """One key of one condition operator: values of the policy are ORed; a key the request lacks
+    fails it, except for ...IfExists, negated operators, Null and ForAllValues (IAM User Guide,
+    "Condition operators" and "Set operators for multivalued context keys")."""
+    quantifier, _, base = operator.rpartition(":")
+    assert quantifier in ("", "ForAnyValue", "ForAllValues"), operator
+    if_exists = base.endswith("IfExists")
+    base = base.removesuffix("IfExists")
+    patterns = [expected] if isinstance(expected, str) else list(expected)
+    present = key in values
+    if base == "Null":
+        (flag,) = patterns
+        return (not present) == (flag == "true")
+    negated = base in ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+    match = _MATCHERS[base.replace("Not", "") if negated else base]  # any other operator fails the test
+    if not present:
+        return {"ForAllValues": True, "ForAnyValue": False}.get(quantifier, if_exists or negated)
+    request = values[key]
+
+    def one(value: str) -> bool:
+        return any(match(value, pattern) for pattern in patterns) != negated
+
+    if quantifier == "ForAnyValue":
+        return any(one(value) for value in request)
+    if quantifier == "ForAllValues":
+        return all(one(value) for value in request)
+    assert isinstance(request, str), f"{key} is multivalued: the policy must use ForAnyValue or ForAllValues"
+    return one(request)
 
 
 def _role_policy(iam, role: str) -> dict:  # noqa: ANN001 - a boto3 client
+    """The role's permissions as deployed: its inline policy and the statements of the customer
+    managed policies attached to it (the deploy role's network policy), as one document."""
     (name,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    return policy_document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+    document = policy_document(iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+    for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        document["Statement"] += _managed_policy(iam, attached["PolicyArn"])["Statement"]
+    return document
+
+
+def _managed_policy(iam, arn: str) -> dict:  # noqa: ANN001 - a boto3 client
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return policy_document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
 
 @pytest.fixture(scope="module")
@@ -411,13 +510,21 @@ KARPENTER_STACK_CALLS = {
 }
 
 
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary"
+# The condition keys of the calls that give the node role permissions: the boundary the chart's
+# template sets on KarpenterNodeRole (PermissionsBoundary), and for AttachRolePolicy the policy.
+WITHIN_BOUNDARY = {"iam:PermissionsBoundary": BOUNDARY}
+NODE_POLICY = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"
+
+
 def test_deploy_role_may_deploy_karpenters_stack(deployed):
     for kind, actions in KARPENTER_STACK_CALLS.items():
         arns = deployed[kind] if isinstance(deployed[kind], list) else [deployed[kind]]
         assert arns
         for arn in arns:
             for action in actions:
-                assert _allowed(deployed["deploy"], action, arn), f"{action} on {arn}"
+                context = {**WITHIN_BOUNDARY, "iam:PolicyARN": NODE_POLICY} if kind == "role" else {}
+                assert _allowed(deployed["deploy"], action, arn, **context), f"{action} on {arn}"
 
 
 def test_plan_role_reads_karpenters_stack_and_changes_nothing(deployed):
@@ -438,13 +545,14 @@ STACKS = f"arn:aws:cloudformation:us-west-2:{ACCOUNT}:stack"
 @pytest.mark.parametrize(("action", "resource", "context"), [
     ("cloudformation:CreateStack", f"{STACKS}/eksctl-{CLUSTER}-cluster/0a1b", {}),
     ("cloudformation:UpdateStack", f"{STACKS}/eksctl-{CLUSTER}-nodegroup-system/0a1b", {}),
-    ("eks:CreateCluster", f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/{CLUSTER}", {}),
+    ("eks:CreateCluster", f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/{CLUSTER}",
+     {"aws:RequestTag/karpenter.sh/discovery": CLUSTER}),
     ("eks:CreateAddon", f"arn:aws:eks:us-west-2:{ACCOUNT}:addon/{CLUSTER}/aws-ebs-csi-driver/0a1b", {}),
     ("eks:CreateAccessEntry", f"arn:aws:eks:us-west-2:{ACCOUNT}:access-entry/{CLUSTER}/role/{ACCOUNT}/x/0a1b", {}),
     ("eks:CreatePodIdentityAssociation",
      f"arn:aws:eks:us-west-2:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-0a1b", {}),
-    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B", {}),
-    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {}),
+    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B", WITHIN_BOUNDARY),
+    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", WITHIN_BOUNDARY),
     ("iam:PassRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {"iam:PassedToService": "pods.eks.amazonaws.com"}),
     ("iam:PassRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B",
      {"iam:PassedToService": "eks.amazonaws.com"}),
@@ -500,7 +608,9 @@ def test_deploy_role_attaches_only_the_policies_the_stacks_name(deployed):
 
 
 def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
-    """IAM allows 10,240 characters of inline policy per role; moto does not enforce it."""
+    """IAM and STS quotas (IAM User Guide, reference_iam-quotas.html): 10,240 characters of inline
+    policy per role, 6,144 characters of a managed policy (whitespace not counted), names of 64
+    (role) and 128 (policy) characters; moto does not enforce them."""
     from generator.answers import MAX_CLUSTER_NAME
 
     name = "c" * MAX_CLUSTER_NAME
@@ -508,11 +618,23 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
                                   environment="e" * 255, account_id=ACCOUNT, github_ids=(10**18, 10**18))
     path = tmp_path / "github-oidc.yaml"
     path.write_text(bootstrap.template(settings))
+    # CloudFormation API Reference, CreateStack TemplateBody: at most 51,200 bytes; the printed
+    # `aws cloudformation deploy --template-file` sends the file as the body (no S3 bucket).
+    assert len(path.read_bytes()) <= 51_200 - 2_048, f"{len(path.read_bytes())} bytes leave no room for tags"
     aws.client("iam").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"],
                                                       ThumbprintList=["0" * 40])
     aws.deploy(path, "long", f"ExistingOIDCProviderArn={PROVIDER_ARN}")
     iam = aws.client("iam")
     for role in (settings.plan_role, settings.deploy_role):
         assert len(role) <= 64
-        size = len(json.dumps(_role_policy(iam, role), separators=(",", ":")))
+        (inline,) = iam.list_role_policies(RoleName=role)["PolicyNames"]
+        document = policy_document(iam.get_role_policy(RoleName=role, PolicyName=inline)["PolicyDocument"])
+        size = len(json.dumps(document, separators=(",", ":")))
         assert size <= 10_240, f"{role}: {size} characters"
+    managed = {bootstrap.boundary_policy_name(name), bootstrap.network_policy_name(name)}
+    policies = {p["PolicyName"]: p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    assert managed <= set(policies), policies
+    for policy in managed:
+        assert len(policy) <= 128
+        size = len(re.sub(r"\s", "", json.dumps(_managed_policy(iam, policies[policy]), separators=(",", ":"))))
+        assert size <= 6_144, f"{policy}: {size} characters"

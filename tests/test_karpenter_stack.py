@@ -77,7 +77,8 @@ def test_matches_karpenters_own_template_of_the_release(repo, schemas):
     The official template takes the cluster name as the ClusterName parameter and writes policies
     as JSON strings; ours has the name written in and policies as objects. Resolved, both must be
     the same data, so condition keys such as aws:ResourceTag/kubernetes.io/cluster/<name> keep
-    their meaning exactly."""
+    their meaning exactly. The one addition is the node role's permissions boundary, the one
+    `eksgen bootstrap` makes: the deploy role may create roles only with it."""
     official = cfn.load(schemas / "karpenter" / f"v{_version(repo)}" / "cloudformation.yaml")
     ours = _template(repo)
     parameters = {"ClusterName": CLUSTER}
@@ -86,6 +87,9 @@ def test_matches_karpenters_own_template_of_the_release(repo, schemas):
         actual = ours["Resources"][logical]
         assert actual["Type"] == expected["Type"], logical
         want, got = dict(expected["Properties"]), dict(actual["Properties"])
+        if logical == "KarpenterNodeRole":
+            assert cfn.resolve(got.pop("PermissionsBoundary")) == (
+                f"arn:aws:iam::123456789012:policy/{CLUSTER}-deploy-boundary")
         if "PolicyDocument" in want:
             assert cfn.policy(got.pop("PolicyDocument")) == cfn.policy(want.pop("PolicyDocument"), parameters), logical
         assert cfn.resolve(got) == cfn.resolve(want, parameters), logical

@@ -157,12 +157,15 @@ def _addons(base: dict, head: dict, where: list[str]) -> list[Action]:
     actions = []
     for name, addon in after.items():
         version = ["--version", str(addon["version"])] if addon.get("version") else []
-        # On the command line only --auto-apply-pod-identity-associations stands for the config's
-        # useDefaultPodIdentityAssociations (pkg/ctl/create/addon.go); without it the add-on gets no identity.
-        identity = ["--auto-apply-pod-identity-associations"] if addon.get("useDefaultPodIdentityAssociations") else []
         if name not in before:
-            actions.append(Action("addons", f"install add-on {name}",
-                                  ["eksctl", "create", "addon", *where, "--name", name, *version, *identity]))
+            # An add-on with a pod identity is created from the config file, which carries its
+            # association and the roles' permissions boundary; `--name` alone would create it without
+            # one, and `--auto-apply-pod-identity-associations` without the boundary. eksctl skips the
+            # add-ons the cluster has (pkg/actions/addon/create.go).
+            identity = addon.get("podIdentityAssociations") or addon.get("useDefaultPodIdentityAssociations")
+            command = ["eksctl", "create", "addon", *CFG] if identity else [
+                "eksctl", "create", "addon", *where, "--name", name, *version]
+            actions.append(Action("addons", f"install add-on {name}", command))
         elif before[name] != addon:
             actions.append(Action("addons", f"update add-on {name}", ["eksctl", "update", "addon", *CFG],
                                   detail=f"{_brief(before[name])} -> {_brief(addon)}"))

@@ -461,7 +461,8 @@ def _create_addon(config: dict, flags: dict, stage: str | None) -> int:
                 continue
             entry["addons"][addon["name"]] = {"Name": addon["name"], "Status": "ACTIVE",
                                               "Version": addon.get("version") or _addon_version(addon["name"], version)}
-            if addon.get("useDefaultPodIdentityAssociations") or flags.get("--auto-apply-pod-identity-associations"):
+            if (addon.get("useDefaultPodIdentityAssociations") or addon.get("podIdentityAssociations")
+                    or flags.get("--auto-apply-pod-identity-associations")):
                 entry["addons"][addon["name"]]["PodIdentity"] = True
             log("ℹ", f'creating addon "{addon["name"]}"')
     return 0

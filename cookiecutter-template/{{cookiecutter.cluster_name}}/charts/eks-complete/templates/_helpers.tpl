@@ -60,3 +60,16 @@ the controller, per pinned Karpenter release.
 {}
 {{- end -}}
 {{- end }}
+
+{{/*
+The pod identity EKS recommends for an add-on (`aws eks describe-addon-configuration`'s
+podIdentityConfiguration), for the add-ons whose association the chart writes out with the
+permissions boundary: {"serviceAccountName": ..., "policies": [...]}, or {} for any other.
+*/}}
+{{- define "eks-complete.addonIdentity" -}}
+{{- if eq .name "aws-ebs-csi-driver" -}}
+{{- dict "serviceAccountName" "ebs-csi-controller-sa" "policies" (list (printf "arn:%s:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy" .partition)) | toJson -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end }}
