@@ -32,7 +32,7 @@ _READS = {
     "aws": [["--version"], ["sts", "get-caller-identity"], ["eks", "describe-cluster"], ["eks", "list-nodegroups"],
             ["eks", "describe-nodegroup"], ["eks", "update-kubeconfig"], ["cloudformation", "describe-stacks"],
             ["cloudformation", "get-template"], ["cloudformation", "wait"], ["ec2", "describe-instances"],
-            ["logs", "describe-log-groups"]],
+            ["logs", "describe-log-groups"], ["iam", "get-role"]],
     "eksctl": [["version"], ["get"]],
     "helm": [["version"], ["list"], ["get"]],
     "kubectl": [["version"], ["get"], ["wait"], ["diff"]],

@@ -38,6 +38,8 @@ CREATE = "eksctl create cluster --config-file rendered/eksctl/cluster.yaml"
 CONFIG = "--config-file rendered/eksctl/cluster.yaml"
 APPLY = "kubectl apply --server-side --field-manager=eksgen -f rendered/manifests/"
 UNDEFAULT_GP2 = "kubectl annotate storageclass gp2 storageclass.kubernetes.io/is-default-class=false --overwrite"
+SPOT_ROLE = "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com"
+REPLACE_GP3 = "kubectl delete storageclass gp3 --ignore-not-found"
 
 
 def crd(version: str) -> str:
@@ -68,7 +70,7 @@ ADDON_UPGRADES = [f"eksctl update addon --cluster demo --region us-west-2 --name
 
 def fresh(sha: str, karpenter: str = "1.14.1") -> list[str]:
     """What a deploy into an empty account changes, in order."""
-    return [STACK, CREATE, tag(cluster=sha), crd(karpenter), controller(karpenter),
+    return [STACK, SPOT_ROLE, CREATE, tag(cluster=sha), crd(karpenter), controller(karpenter),
             APPLY + "ec2nodeclass.yaml", APPLY + "nodepool.yaml", APPLY + "storageclass.yaml", UNDEFAULT_GP2,
             tag(cluster=sha, deployed=sha)]
 
@@ -175,7 +177,7 @@ def test_a_fresh_account_gets_everything_in_order(fakes, repo, cli_invoke, tmp_p
     assert "plan: from nothing deployed to" in result.output
     for number in range(1, 8):
         assert f"[{number}] " in result.output
-    assert result.output.rstrip().endswith("10 changes")
+    assert result.output.rstrip().endswith("11 changes")
     text = summary.read_text()
     assert text.startswith("## eksgen deploy `demo`: done\n")
     assert f"to `{sha[:12]}` in us-west-2, account {ACCOUNT_ID}" in text
@@ -250,12 +252,13 @@ def test_new_tags_reach_the_stack_and_the_cluster(fakes, repo, cli_invoke):
     deploy(cli_invoke, repo)
 
     assert fakes.changes(mark) == [
-        STACK + " --tags team=platform",
+        STACK + ' --tags=["team=platform"]',
         f"eksctl create nodegroup {CONFIG} --include tagged",
         "eksctl delete nodegroup --cluster demo --region us-west-2 --name system --drain=true --wait",
         f'aws eks tag-resource --region us-west-2 --resource-arn {ARN} --tags {{"team": "platform"}}',
         tag(cluster=sha),
         APPLY + "ec2nodeclass.yaml",  # Karpenter's nodes and the gp3 volumes are tagged too
+        REPLACE_GP3,  # a StorageClass's parameters cannot be updated (review item 11)
         APPLY + "storageclass.yaml",
         tag(cluster=sha, deployed=sha),
     ]
@@ -269,7 +272,7 @@ def test_new_tags_reach_the_stack_and_the_cluster(fakes, repo, cli_invoke):
     assert stack.get("Tags", []) == []
     mark = fakes.mark()
     deploy(cli_invoke, repo)
-    assert fakes.changes(mark) == [STACK + " --tags team=platform"]
+    assert fakes.changes(mark) == [STACK + ' --tags=["team=platform"]']
 
 
 # ---- failures, re-runs and later merges ---------------------------------------------------------
@@ -280,16 +283,16 @@ def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_
     record = tag(cluster=sha, deployed=sha)
     runs = [  # (the failure injected, the changes of the run that meets it, ending with the failed one)
         ("aws cloudformation deploy", [STACK]),
-        ("eksctl create cluster", [STACK, CREATE]),
+        ("eksctl create cluster", [STACK, SPOT_ROLE, CREATE]),
         # eksctl makes the control plane, access entries and pod identities, then stops before the node groups
         ("eksctl create cluster@identity", [CREATE]),
         # the re-run completes the cluster as HEAD's ClusterConfig says, node groups before Karpenter
         ("helm upgrade --install karpenter-crd ", [
             *(f"eksctl create addon --cluster demo --region us-west-2 --name {name}" for name in (
                 "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")),
-            # the EBS CSI driver gets its pod identity (review item 13)
-            "eksctl create addon --cluster demo --region us-west-2 --name aws-ebs-csi-driver "
-            "--auto-apply-pod-identity-associations",
+            # the EBS CSI driver gets its pod identity (review item 13), from the config file (with the roles'
+            # permissions boundary)
+            f"eksctl create addon {CONFIG}",
             f"eksctl create nodegroup {CONFIG} --include system", tag(cluster=sha), crd("1.14.1")]),
         ("helm upgrade --install karpenter oci://", [crd("1.14.1"), controller("1.14.1")]),
         (APPLY + "nodepool.yaml", [controller("1.14.1"), APPLY + "ec2nodeclass.yaml", APPLY + "nodepool.yaml"]),

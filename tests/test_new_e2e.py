@@ -222,7 +222,9 @@ def test_workflow_pins_actions_by_sha_with_least_privilege(generated):
     workflow = load_yaml(repo / ".github/workflows/validate.yml")
     assert workflow["permissions"] == {}
     jobs = workflow["jobs"]
-    assert jobs["validate"]["permissions"] == jobs["plan"]["permissions"] == {"contents": "read"}
+    assert jobs["validate"]["permissions"] == {"contents": "read"}
+    # the plan job assumes the read-only plan role with OIDC, to read the deployed commit
+    assert jobs["plan"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert jobs["comment"]["permissions"] == {"pull-requests": "write"}, "only the comment job may write"
     assert not any("run" in step for step in jobs["comment"]["steps"]), "the writing job runs no repo code"
     assert "github.repository" in jobs["comment"]["if"], "no comment job on forks' pull requests"

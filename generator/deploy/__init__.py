@@ -3,8 +3,8 @@
 A deploy makes the cluster what rendered/ at HEAD says, with eksctl, the aws CLI, helm and kubectl,
 and needs no human at a terminal:
 
-- preflight.py  the tools at their pinned versions, the AWS identity (another account than
-                values.yaml's awsAccountId is refused), the region, a clean working tree;
+- preflight.py  values.yaml's awsAccountId (required), the tools at their pinned versions, the AWS
+                identity (another account than awsAccountId is refused), the region, a clean working tree;
 - record.py     the deployed state, recorded as tags of the EKS cluster: the plan runs from the last
                 deploy that completed, not from "the previous commit";
 - run.py        plans from that record (generator.plan), refuses blockers before any change, runs

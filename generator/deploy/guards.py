@@ -98,6 +98,9 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
         return None
     if kind == "addon":
         installed = live.addons()
+        if verb == "create" and name is None:  # --config-file: eksctl creates the config's add-ons it lacks
+            names = [str(a.get("name")) for a in live.target.cluster_config.get("addons") or []]
+            return f"add-on {', '.join(names)} is installed" if set(names) <= installed else None
         if verb == "create":
             return f"add-on {name} is installed" if name in installed else None
         if verb == "delete":

@@ -20,6 +20,10 @@ NAMESPACE = "kube-system"
 _NO_CLUSTER = ("ResourceNotFoundException", "No cluster found")
 _NO_STACK = ("does not exist",)
 _NO_RESOURCE_TYPE = ("the server doesn't have a resource type",)
+_NO_ROLE = ("NoSuchEntity",)
+# What the API server says when an update changes a field it never updates (kubectl's rendering of an Invalid
+# status: `The StorageClass "gp3" is invalid: parameters: Forbidden: updates to parameters are forbidden.`).
+_IMMUTABLE = (": Forbidden: updates to ", ": field is immutable")
 # Instance states of an instance that still holds subnets and security groups.
 _ALIVE = "pending,running,stopping,stopped,shutting-down"
 
@@ -33,7 +37,7 @@ class Live:
         self._where = ["--region", target.region]
 
     def invalidate(self, *parts: str) -> None:
-        """Forget what a change may have changed: some parts (cluster, nodegroups, eksctl, stack, releases,
+        """Forget what a change may have changed: some parts (cluster, nodegroups, eksctl, stack, role, releases,
         objects), or everything."""
         for key in list(self._cache):
             if not parts or (key[0] if isinstance(key, tuple) else key) in parts:
@@ -91,6 +95,14 @@ class Live:
             body = (data or {}).get("TemplateBody")
             return body if isinstance(body, str) else None
         return self._cached(("stack", "template"), read)
+
+    def role_exists(self, name: str) -> bool:
+        """Whether the account has an IAM role of this name (`aws iam get-role`; IAM is global)."""
+        def read() -> bool:
+            data = self.run.read_json(["aws", "iam", "get-role", "--role-name", name, "--output", "json"],
+                                      absent=_NO_ROLE)
+            return isinstance(data, dict) and bool(data.get("Role"))
+        return self._cached(("role", name), read)
 
     def log_retention(self, group: str) -> int | None:
         """The retention in days of a CloudWatch log group (None: the group does not exist or keeps logs forever)."""
@@ -164,6 +176,9 @@ class Live:
         """Whether applying a rendered file would change the cluster (`kubectl diff --server-side`)."""
         args = ["kubectl", "diff", "--server-side", "--field-manager=eksgen", "-f", path]
         result = self.run.read(args)
+        if result.returncode not in (0, 1) and " is invalid" in result.stderr and any(
+                message in result.stderr for message in _IMMUTABLE):
+            return True  # it differs in a field the API server refuses to update: applying it as is fails
         if result.returncode not in (0, 1):
             raise DeployError(f"`kubectl diff -f {path}` failed (exit {result.returncode}): "
                               f"{(result.stderr or result.stdout).strip()[:500]}")

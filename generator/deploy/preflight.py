@@ -1,5 +1,6 @@
-"""Before anything is read from the cluster or changed: the tools at their pinned versions, the AWS
-identity (refused when it is not values.yaml's awsAccountId) and the region of values.yaml.
+"""Before anything is read from the cluster or changed: values.yaml's awsAccountId (a deploy refuses to run
+without it), the tools at their pinned versions, the AWS identity (refused when it is not values.yaml's
+awsAccountId) and the region of values.yaml.
 
 Each tool is asked for its version the way it prints it (`eksctl version`, `helm version`,
 `kubectl version --client`, `aws --version`); every problem is reported at once.
@@ -53,6 +54,17 @@ def run(target: Target, runner: Runner, log: Log) -> Identity:
             log(f"preflight: {name}={os.environ[name]} is ignored; the cluster is in {target.region} (values.yaml)")
     log(f"preflight: region {target.region}")
     return ident
+
+
+def require_account_id(target: Target) -> None:
+    """A deploy needs values.yaml's awsAccountId: without it the chart leaves Karpenter's pod identity and its
+    nodes' access entry out of the ClusterConfig (their IAM ARNs name the account)."""
+    if not target.account_id:
+        raise PreflightError(
+            "values.yaml's awsAccountId is empty, so rendered/eksctl/cluster.yaml has no pod identity for "
+            "Karpenter's controller (it could not call AWS) and no access entry for its node role (its nodes could "
+            "not join the cluster). Set it to the 12-digit id of the cluster's AWS account, e.g. `eksgen set "
+            "awsAccountId=123456789012`, and commit values.yaml and rendered/; nothing was changed")
 
 
 def check_tools(target: Target, runner: Runner) -> dict[str, str]:

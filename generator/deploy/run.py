@@ -36,6 +36,7 @@ def deploy(repo: Path, *, log: Log, summary: Path | None = None, wait_timeout: i
         target = target_module.load(repo)
         report.cluster, report.region, report.head = target.cluster, target.region, target.short
         log(f"eksgen deploy: cluster {target.cluster} in {target.region}, HEAD {target.short} ({target.subject})")
+        preflight.require_account_id(target)
         with tempfile.TemporaryDirectory(prefix="eksgen-deploy-") as folder:
             kubeconfig = Path(folder) / "kubeconfig"
             runner = Runner(repo, preflight.environment(target, kubeconfig), log)

@@ -73,18 +73,25 @@ class Runner:
             raise DeployError(f"`{shlex.join(args)}` printed something that is not JSON: "
                               f"{_excerpt(result.stdout)}") from None
 
-    def change(self, args: Sequence[str], *, timeout: float | None = None) -> None:
-        """Run a command that changes the cluster or the account, streaming its output into the log."""
+    def change(self, args: Sequence[str], *, timeout: float | None = None, tolerate: Sequence[str] = ()) -> bool:
+        """Run a command that changes the cluster or the account, streaming its output into the log.
+
+        A failure whose output has one of the `tolerate` messages (what the program says when the change is
+        there already) changed nothing: it is not kept as a change, and the result is False."""
         args = list(args)
         limit = timeout if timeout is not None else _timeout(args)
         self.log(f"  $ {shlex.join(args)}")
         started = time.monotonic()
         code, tail = tools.stream(self._resolve(args), cwd=self.repo, env=self.env, timeout=limit,
                                   on_line=lambda line: self.log(f"    | {line}"))
+        if code != 0 and any(message in line for message in tolerate for line in tail):
+            self.log("    (it is there already: nothing changed)")
+            return False
         self.changes.append(Change(args, time.monotonic() - started, code))
         if code != 0:
             shown = "\n".join(f"    {line}" for line in tail[-12:])
             raise StepFailedError(f"`{shlex.join(args)}` exited {code}:\n{shown}")
+        return True
 
     def _resolve(self, args: Sequence[str]) -> list[str]:
         return [self.programs.get(args[0], args[0]), *args[1:]]

@@ -2,7 +2,8 @@
 
 1. prerequisites   Karpenter's IAM roles, policies and interruption queue: `aws cloudformation deploy`
                    of rendered/cloudformation/karpenter.yaml, skipped when the stack is complete and
-                   holds this very template.
+                   holds this very template; when a NodePool allows Spot, the account's EC2 Spot
+                   service-linked role (`aws iam create-service-linked-role`), skipped when it exists.
 2. cluster         `eksctl create cluster` when the cluster does not exist; then a kubeconfig of the
                    deploy's own.
 3. karpenter       Karpenter's CRDs (karpenter-crd chart: Helm never upgrades a chart's crds/) and
@@ -14,14 +15,16 @@
                    Kubernetes version the control plane moves to.
 5. manifests       `kubectl apply --server-side` of the rendered files that changed since the deployed
                    commit (all of them on the first deploy), each only when `kubectl diff` says the
-                   cluster differs; objects removed from rendered/ are deleted; the rendered default
-                   StorageClass becomes the only default (EKS's gp2 is un-defaulted).
+                   cluster differs; objects removed from rendered/ are deleted, and so is a StorageClass
+                   whose immutable fields change, just before the apply that creates it again; the
+                   rendered default StorageClass becomes the only default (EKS's gp2 is un-defaulted).
 6. readiness       Karpenter's deployment Available, every EC2NodeClass and NodePool Ready, with timeouts.
 7. record          HEAD recorded on the cluster as the deployed commit (record.py).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from generator.deploy import guards, record
@@ -30,6 +33,7 @@ from generator.deploy.report import Report, StepResult, note
 from generator.deploy.shell import Log, Runner
 from generator.deploy.target import DEFAULT_CLASS, Target
 from generator.errors import StepFailedError
+from generator.plan import SPOT_ROLE, SPOT_SERVICE, storage_class_changes
 from generator.plan.model import Action, Plan
 from generator.render import CLOUDFORMATION
 
@@ -37,6 +41,10 @@ KARPENTER = "karpenter"
 KARPENTER_CRD = "karpenter-crd"
 KARPENTER_CRD_CHART = "oci://public.ecr.aws/karpenter/karpenter-crd"
 BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class"
+# The service-linked roles a deploy creates, by service, with the name IAM gives each.
+SERVICE_LINKED_ROLES = {SPOT_SERVICE: SPOT_ROLE}
+# What IAM answers CreateServiceLinkedRole when the role exists (InvalidInput).
+ROLE_TAKEN = "has been taken in this account"
 # Stack states in which the stack is complete and holds the template it was last deployed with.
 STABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
           "IMPORT_ROLLBACK_COMPLETE")
@@ -68,11 +76,21 @@ def action(plan: Plan, phase: str) -> Action:
 
 
 def prerequisites(d: Deployment, s: StepResult) -> None:
-    command = action(d.full, "karpenter-prerequisites").command
+    _stack(d, s)
+    for planned in d.full.actions:
+        if planned.phase == "karpenter-prerequisites" and planned.command[:3] == [
+                "aws", "iam", "create-service-linked-role"]:
+            _service_linked_role(d, s, planned)
+
+
+def _stack(d: Deployment, s: StepResult) -> None:
+    found = [a for a in d.full.actions if a.phase == "karpenter-prerequisites" and a.command[:3] == [
+        "aws", "cloudformation", "deploy"]]
+    command = found[0].command if found else action(d.full, "karpenter-prerequisites").command
     stack = d.live.stack()
     status = stack["StackStatus"] if stack else None
     tags = {t["Key"]: t["Value"] for t in (stack or {}).get("Tags") or []}
-    wanted = dict(pair.split("=", 1) for pair in command[command.index("--tags") + 1:]) if "--tags" in command else {}
+    wanted = _stack_tags(command)
     if status in STABLE and d.live.stack_template() == d.target.text(CLOUDFORMATION) and all(
             tags.get(k) == v for k, v in wanted.items()):
         note(s, d.log, f"stack {d.live.stack_name} is {status} with this template and these tags: nothing to deploy")
@@ -88,6 +106,32 @@ def prerequisites(d: Deployment, s: StepResult) -> None:
         d.runner.change(["aws", "cloudformation", "wait", "stack-delete-complete", *where])
     d.runner.change(command)
     d.live.invalidate("stack")
+
+
+def _stack_tags(command: list[str]) -> dict[str, str]:
+    """The tags of an `aws cloudformation deploy`: `--tags=["KEY=VALUE", ...]` (one JSON word) or `--tags KEY=VALUE
+    ...` (the last option)."""
+    pairs: list[str] = []
+    for i, arg in enumerate(command):
+        if arg.startswith("--tags="):
+            pairs = [str(p) for p in json.loads(arg.split("=", 1)[1])]
+        elif arg == "--tags":
+            pairs = command[i + 1:]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+def _service_linked_role(d: Deployment, s: StepResult, planned: Action) -> None:
+    service = guards.flag(planned.command, "--aws-service-name") or ""
+    role = SERVICE_LINKED_ROLES.get(service)
+    if role is None:
+        raise StepFailedError(f"the plan creates the service-linked role of {service}, which this eksgen does not "
+                              "know the name of")
+    if d.live.role_exists(role):
+        note(s, d.log, f"the service-linked role {role} of {service} exists")
+        return
+    if not d.runner.change(planned.command, tolerate=(ROLE_TAKEN,)):
+        note(s, d.log, f"the service-linked role {role} of {service} exists (IAM says its name is taken)")
+    d.live.invalidate("role")
 
 
 def cluster(d: Deployment, s: StepResult) -> None:
@@ -162,12 +206,31 @@ def manifests(d: Deployment, s: StepResult) -> None:
                 continue
         elif item.command[:2] == ["kubectl", "delete"]:
             kind, name = item.command[2], item.command[3]
-            if not d.live.exists(kind, name):
+            rendered = d.target.rendered.of_kind("StorageClass").get(name) if kind == "storageclass" else None
+            if rendered is not None:  # it stays in rendered/: replaced, as its immutable fields change
+                reason = _replaced_already(d, name, rendered)
+                if reason:
+                    note(s, d.log, reason)
+                    continue
+            elif not d.live.exists(kind, name):
                 note(s, d.log, f"{kind}/{name} is gone already")
                 continue
         d.runner.change(item.command)
         d.live.invalidate("objects")
     _only_default_storage_class(d, s)
+
+
+def _replaced_already(d: Deployment, name: str, rendered: dict) -> str | None:
+    """Why a StorageClass that the plan replaces needs no deleting (None: delete it). It is deleted only while
+    the cluster's class differs from rendered/ in a field the API server never updates: a re-run after the
+    delete, or after the apply that created it again, deletes nothing."""
+    live = next((o for o in d.live.objects("storageclasses.storage.k8s.io") or []
+                 if o["metadata"]["name"] == name), None)
+    if live is None:
+        return f"StorageClass/{name} does not exist: the apply creates it"
+    if not storage_class_changes(live, rendered):
+        return f"StorageClass/{name} has the provisioner, parameters and policies of rendered/ already"
+    return None
 
 
 def _only_default_storage_class(d: Deployment, s: StepResult) -> None:

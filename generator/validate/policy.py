@@ -6,15 +6,24 @@ A rule is turned off in values.yaml, with the reason reviewers read:
       exceptions:
         - id: EKS007
           reason: this staging cluster tracks the newest AMI on purpose
+
+An exception counts only for the ids the repository's values schema accepts there
+(charts/eks-complete/values.schema.json, policy.exceptions[].id): the `values` check refuses any other
+id, and a rule newer than the repository's chart cannot be turned off in it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from ruamel.yaml import YAML
+
 from generator import versions
-from generator.validate.context import Context, Document, Finding
+from generator.render import CHART, VALUES
+from generator.validate.context import Context, Document, Finding, dotted
 
 
 @dataclass(frozen=True)
@@ -23,22 +32,46 @@ class Rule:
     name: str
     severity: str
     check: Callable[[Context], Iterator[tuple[Document, list, str]]]
+    in_ci: str | None = None  # the severity in GitHub Actions, where a finding stops the merge
+
+    def severity_now(self) -> str:
+        return self.in_ci if self.in_ci and os.environ.get("GITHUB_ACTIONS") == "true" else self.severity
 
 
 def run(ctx: Context) -> list[Finding]:
     exceptions = {e.get("id"): e.get("reason", "") for e in
                   ((ctx.values.get("policy") or {}).get("exceptions") or []) if isinstance(e, dict)}
+    allowed = exceptable(ctx)
     findings = []
+    off = 0
     for rule in RULES:
-        if rule.id in exceptions:
+        can_be_off = allowed is None or rule.id in allowed
+        if rule.id in exceptions and can_be_off:
             ctx.note("policy", f"{rule.id} {rule.name} turned off: {exceptions[rule.id]}")
+            off += 1
             continue
+        if rule.id in exceptions:
+            ctx.note("policy", f"{rule.id} {rule.name} cannot be turned off: {SCHEMA} does not accept it in "
+                               "policy.exceptions")
+        how = "to allow it: policy.exceptions in values.yaml" if can_be_off else "it cannot be turned off"
         for document, path, message in rule.check(ctx):
-            findings.append(document.finding(
-                path, f"[{rule.id} {rule.name}] {message} (to allow it: policy.exceptions in values.yaml)",
-                severity=rule.severity, rule=rule.id))
-    ctx.note("policy", f"{len(RULES) - len(exceptions.keys() & {r.id for r in RULES})} of {len(RULES)} rules on")
+            findings.append(document.finding(path, f"[{rule.id} {rule.name}] {message} ({how})",
+                                             severity=rule.severity_now(), rule=rule.id))
+    ctx.note("policy", f"{len(RULES) - off} of {len(RULES)} rules on")
     return findings
+
+
+SCHEMA = CHART / "values.schema.json"
+
+
+def exceptable(ctx: Context) -> set[str] | None:
+    """The rule ids the repository's values schema accepts in policy.exceptions (None: it names no list)."""
+    try:
+        schema = json.loads((ctx.repo / SCHEMA).read_text(encoding="utf-8"))
+        ids = schema["properties"]["policy"]["properties"]["exceptions"]["items"]["properties"]["id"]["enum"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {str(i) for i in ids} if isinstance(ids, list) else None
 
 
 def _of_kind(ctx: Context, kind: str) -> Iterator[Document]:
@@ -133,6 +166,23 @@ def ami_latest(ctx: Context) -> Iterator[tuple[Document, list, str]]:
                     "@latest replaces every node whenever AWS publishes an AMI; pin a version")
 
 
+class _ValuesFile(Document):
+    """values.yaml, for the rules about a value the rendered files cannot show (an empty one leaves things out)."""
+
+    def finding(self, path: list | tuple, message: str, **kwargs) -> Finding:
+        return Finding(self.file, self.line(path), f"{dotted(path)}: {message}", **kwargs)
+
+
+def account_id(ctx: Context) -> Iterator[tuple[Document, list, str]]:
+    if str(ctx.values.get("awsAccountId") or ""):
+        return
+    node = YAML(typ="rt").load((ctx.repo / VALUES).read_text(encoding="utf-8"))
+    yield _ValuesFile(str(VALUES), 0, node), ["awsAccountId"], (
+        "values.yaml names no AWS account, so rendered/eksctl/cluster.yaml has no pod identity for Karpenter's "
+        "controller and no access entry for its node role (their IAM ARNs name the account), and deploys refuse "
+        "to run; set it to the 12-digit id of the cluster's AWS account: eksgen set awsAccountId=123456789012")
+
+
 RULES = [
     Rule("EKS001", "encrypted-ebs", "error", encrypted_ebs),
     Rule("EKS002", "imdsv2-required", "error", imdsv2),
@@ -141,4 +191,7 @@ RULES = [
     Rule("EKS005", "nodepool-limits", "error", nodepool_limits),
     Rule("EKS006", "karpenter-kubernetes-compatible", "error", karpenter_compatible),
     Rule("EKS007", "ami-alias-latest", "warning", ami_latest),
+    # A warning on a laptop (a new repository may not know its account yet), an error in a pull
+    # request: merged, it would reach a deploy that refuses to run.
+    Rule("EKS008", "aws-account-id-set", "warning", account_id, in_ci="error"),
 ]

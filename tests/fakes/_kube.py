@@ -6,6 +6,13 @@ EC2NodeClass Ready when the subnets and security groups its selectors name exist
 role exists in IAM; a NodePool Ready when its EC2NodeClass is; a new NodePool gets one node: an
 EC2 instance in moto, tagged as Karpenter tags them, with a NodeClaim. Deleting a NodePool
 terminates its instances and deletes its NodeClaims.
+
+The node is Spot when the NodePool allows it (Karpenter prefers the cheaper capacity type), but only
+if the account has EC2's Spot service-linked role: without it EC2 answers the launch
+AuthFailure.ServiceLinkedRoleCreationNotPermitted, Karpenter marks Spot unavailable and launches
+on-demand when the NodePool allows it, otherwise nothing (aws/karpenter-provider-aws@v1.14.1:
+pkg/providers/instance/instance.go, MarkCapacityTypeUnavailable). The NodeClaim's
+karpenter.sh/capacity-type label says which; a failed Spot launch is kept in the cluster's events.
 """
 
 from __future__ import annotations
@@ -134,9 +141,12 @@ def launch_node(cluster_name: str, cluster: dict, pool: dict) -> None:
     node_class = cluster["objects"].get(key("EC2NodeClass", None, ref))
     if not node_class or not condition("NodePool", pool, cluster)["Ready"]:
         return
+    pool_name = pool["metadata"]["name"]
+    capacity = _capacity_type(cluster, pool)
+    if capacity is None:
+        return
     ec2 = _fake.boto("ec2")
     image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
-    pool_name = pool["metadata"]["name"]
     claim = f"{pool_name}-{len(cluster['objects']) % 100000:05d}"
     tags = {"karpenter.sh/nodepool": pool_name, "karpenter.sh/nodeclaim": claim,
             "karpenter.k8s.aws/ec2nodeclass": ref, f"kubernetes.io/cluster/{cluster_name}": "owned",
@@ -148,9 +158,31 @@ def launch_node(cluster_name: str, cluster: dict, pool: dict) -> None:
     instance = reservation["Instances"][0]["InstanceId"]
     cluster["objects"][key("NodeClaim", None, claim)] = {
         "apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
-        "metadata": {"name": claim, "labels": {"karpenter.sh/nodepool": pool_name}},
+        "metadata": {"name": claim, "labels": {"karpenter.sh/nodepool": pool_name, CAPACITY_TYPE: capacity}},
         "spec": {"nodeClassRef": pool["spec"]["template"]["spec"]["nodeClassRef"]},
         "_instance": instance}
+
+
+CAPACITY_TYPE = "karpenter.sh/capacity-type"
+SPOT_ROLE = "AWSServiceRoleForEC2Spot"
+SPOT_FAILURE = "AuthFailure.ServiceLinkedRoleCreationNotPermitted"
+
+
+def _capacity_type(cluster: dict, pool: dict) -> str | None:
+    """spot or on-demand, as Karpenter would launch the node; None when EC2 refuses every allowed type."""
+    allowed = ["on-demand"]  # without a capacity-type requirement Karpenter launches on-demand
+    for requirement in pool["spec"]["template"]["spec"].get("requirements") or []:
+        if requirement.get("key") == CAPACITY_TYPE and requirement.get("operator") == "In":
+            allowed = list(requirement.get("values") or [])
+    if "spot" in allowed:
+        try:
+            _fake.boto("iam").get_role(RoleName=SPOT_ROLE)
+            return "spot"
+        except Exception:  # noqa: BLE001 - NoSuchEntity
+            cluster.setdefault("events", []).append(
+                f"NodePool/{pool['metadata']['name']}: Attempted to launch a spot instance but failed due to "
+                f'"{SPOT_FAILURE}"')
+    return "on-demand" if "on-demand" in allowed else None
 
 
 def remove_nodes(cluster: dict, pool_name: str) -> None:

@@ -98,6 +98,33 @@ def _check_served(cluster: dict, source: str, kind: str, doc: dict) -> None:
                             "ensure CRDs are installed first")
 
 
+# StorageClass fields the API server never updates, in the order it reports them, with the default it stores
+# when a manifest leaves one out (kubernetes/kubernetes pkg/apis/storage/validation/validation.go,
+# ValidateStorageClassUpdate; the defaults are pkg/apis/storage/v1/defaults.go's).
+_STORAGE_CLASS_IMMUTABLE = (("parameters", {}), ("provisioner", None), ("reclaimPolicy", "Delete"),
+                            ("volumeBindingMode", "Immediate"))
+
+
+def _refuse_immutable_changes(kind: str, live: dict | None, doc: dict, exit_code: int) -> None:
+    """An update of a StorageClass's immutable fields is Invalid, as kubectl prints the API server's answer
+    (one cause on the line, several as a list); apply exits 1 with it, diff 2 (an error, not a difference)."""
+    if kind != "StorageClass" or live is None:
+        return
+    causes = []
+    for field, default in _STORAGE_CLASS_IMMUTABLE:
+        before, after = live.get(field) or default, doc.get(field) or default
+        if before == after:
+            continue
+        if field == "volumeBindingMode":
+            causes.append(f'{field}: Invalid value: "{after}": field is immutable')
+        else:
+            causes.append(f"{field}: Forbidden: updates to {field} are forbidden.")
+    if causes:
+        head = f'The StorageClass "{doc["metadata"]["name"]}" is invalid: '
+        raise _fake.Exit(exit_code, head + causes[0] if len(causes) == 1 else
+                         head + "\n" + "".join(f"* {cause}\n" for cause in causes).rstrip("\n"))
+
+
 def _apply(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int:
     if args:
         raise _fake.Exit(1, f"error: unexpected args: {args}")
@@ -108,6 +135,7 @@ def _apply(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> in
         namespace = doc["metadata"].get("namespace")
         key = _kube.key(kind, namespace, doc["metadata"]["name"])
         new = key not in cluster["objects"]
+        _refuse_immutable_changes(kind, cluster["objects"].get(key), doc, 1)
         stored = copy.deepcopy(doc)
         if kind == "EC2NodeClass":
             stored["_resolved"] = _kube.resolve_node_class(cluster_name, stored)
@@ -124,6 +152,7 @@ def _diff(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int
         _check_served(cluster, source, kind, doc)
         key = _kube.key(kind, doc["metadata"].get("namespace"), doc["metadata"]["name"])
         live = cluster["objects"].get(key)
+        _refuse_immutable_changes(kind, live, doc, 2)
         before = yaml.safe_dump({k: v for k, v in live.items() if not k.startswith("_")}) if live else ""
         after = yaml.safe_dump(doc)
         if before != after:
