@@ -356,3 +356,19 @@ def test_item_4_an_unknown_check_is_a_bad_parameter(cli_invoke, tmp_path, option
         result = cli_invoke("validate", *repos, option, "values,nope")
         assert result.exit_code == 2, result.output
         assert f"Invalid value for '{option}': unknown check 'nope'; the checks are values," in result.output
+
+
+def test_item_2_the_deploy_summary_escapes_what_it_shows_too():
+    """The deploy's job summary is GitHub markdown as well: a note with a link or a cell break shows as
+    text, names and commands sit in code spans (where `<!--` is text), and an error block's fence is
+    longer than any backtick run in it (generator/markdown_text.py, as for the plan)."""
+    from generator.deploy.report import Report, StepResult
+
+    step = StepResult("tags", "tag the cluster", "changed", commands=["aws eks tag-resource --tags <!--"],
+                      notes=["[x](http://example.com) | # h"])
+    lines = Report("deploy", cluster="demo<!--", steps=[step], error="```\n<!-- hidden").markdown().split("\n")
+    assert lines[0] == "## eksgen deploy `demo<!--`: FAILED: &#96;&#96;&#96;"
+    (row,) = [line for line in lines if line.startswith("| tag the cluster")]
+    assert "&#91;x&#93;(http://example.com) &#124; # h" in row and "`aws eks tag-resource --tags <!--`" in row
+    start = lines.index("```")  # the error itself opens with three backticks...
+    assert lines[start - 1].startswith("````") and lines[start + 2] == lines[start - 1]  # ...inside a longer fence

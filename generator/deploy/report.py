@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.deploy.shell import Log, Runner
+from generator.markdown_text import escape
 
 CHANGED, UNCHANGED, FAILED, NOT_RUN = "changed", "unchanged", "failed", "not run"
 
@@ -45,23 +46,25 @@ class Report:
         outcome = f"FAILED: {self.error.splitlines()[0]}" if self.error else (
             "done" if self.changed else "nothing to change")
         where = ", ".join(x for x in (self.region, f"account {self.account}" if self.account else "") if x)
-        out = [f"## eksgen {self.operation} `{self.cluster or '?'}`: {outcome}", ""]
+        # Every repository or AWS string goes through escape(): shown, never interpreted as markdown.
+        out = [f"## eksgen {self.operation} {escape(self.cluster or '?', 'code')}: {escape(outcome)}", ""]
         if self.operation == "deploy" and self.head:
-            out.append(f"From {self.base or '(nothing deployed)'} to `{self.head}`" + (f" in {where}" if where else "")
-                       + ".")
+            out.append(f"From {escape(self.base or '(nothing deployed)')} to {escape(self.head, 'code')}"
+                       + (f" in {escape(where)}" if where else "") + ".")
         elif where:
-            out.append(f"In {where}.")
+            out.append(f"In {escape(where)}.")
         if self.plan:
-            out += ["", f"Plan: {self.plan}"]
+            out += ["", f"Plan: {escape(self.plan)}"]
         if self.steps:
             out += ["", "| step | result | time | commands |", "|---|---|---|---|"]
             for step in self.steps:
-                commands = "<br>".join(f"`{_cell(c)}`" for c in step.commands) or "-"
-                notes = "<br>".join(_cell(n) for n in step.notes)
-                result = step.status + (f"<br>{notes}" if notes else "")
-                out.append(f"| {_cell(step.title)} | {result} | {step.seconds:.1f}s | {commands} |")
+                commands = "<br>".join(escape(c, "code") for c in step.commands) or "-"
+                notes = "<br>".join(escape(n) for n in step.notes)
+                result = escape(step.status) + (f"<br>{notes}" if notes else "")
+                out.append(f"| {escape(step.title)} | {result} | {step.seconds:.1f}s | {commands} |")
         if self.error:
-            out += ["", "```", self.error, "```", "",
+            fence = escape(self.error, "block")
+            out += ["", fence, self.error, fence, "",
                     f"Run the {self.operation} again once the cause is fixed: it continues from the live state."]
         out += ["", f"Took {self.seconds:.1f}s.", ""]
         return "\n".join(out)
@@ -98,5 +101,3 @@ def note(result: StepResult, log: Log, text: str) -> None:
     log(f"  - {text}")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
