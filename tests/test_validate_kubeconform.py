@@ -14,7 +14,7 @@ from generator import versions
 from generator.answers import Answers
 from generator.errors import EksgenError
 from generator.scaffold import generate
-from generator.validate import crdschema, kubeconform, schemacache
+from generator.validate import crdschema, kubeconform, run, schemacache
 from generator.validate.context import Context
 
 # Every (Kubernetes, Karpenter) pair the generator supports among the reference CRDs.
@@ -169,7 +169,8 @@ def test_a_karpenter_kind_of_another_release_has_no_schema(repo, schemas):
 
 def test_missing_kubeconform_says_how_to_get_it(repo, schemas, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    (finding,) = kubeconform.run(Context(repo, schemas=schemas))
+    (result,) = run(Context(repo, schemas=schemas), only=["kubeconform"])
+    (finding,) = result.findings
     assert "make setup" in finding.message and "yannh/kubeconform/cmd/kubeconform@v0.6.7" in finding.message
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 from generator import versions
 from generator.render import RENDERED
-from generator.validate.context import Context, Document, Finding
+from generator.validate.context import Context, Document, Finding, go_tool
 
 CHECK = "apiserver"
 MANIFESTS = RENDERED / "manifests"
@@ -30,15 +29,8 @@ _INDEX = re.compile(r"\[(\d+)\]")
 
 
 def run(ctx: Context) -> list[Finding]:
-    binary = shutil.which("kubectl-validate")
-    if binary is None:
-        return [Finding(".", None, (
-            "kubectl-validate is not on PATH; run `make setup`, or `go install "
-            f"sigs.k8s.io/kubectl-validate@v{versions.KUBECTL_VALIDATE_VERSION}`"
-        ))]
-    files = sorted(str(p.relative_to(ctx.repo)) for p in (ctx.repo / MANIFESTS).rglob("*.yaml"))
-    if not files:
-        return [Finding(str(MANIFESTS), None, "no manifests to validate; run ./eks-accelerator.sh render")]
+    binary = go_tool("kubectl-validate", f"sigs.k8s.io/kubectl-validate@v{versions.KUBECTL_VALIDATE_VERSION}")
+    files = ctx.manifest_files()
     command = [binary, "--version", ctx.eks_version, "--local-crds", str(ctx.karpenter_crd_dir()),
                "--output", "json", "--", *files]
     try:

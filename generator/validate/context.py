@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -135,6 +136,13 @@ class Context:
             docs += [Document(rel, i, d) for i, d in enumerate(loaded) if isinstance(d, CommentedMap)]
         return docs
 
+    def manifest_files(self) -> list[str]:
+        """rendered/manifests/*.yaml, relative to the repository; an error when there is none."""
+        files = sorted(str(p.relative_to(self.repo)) for p in (self.repo / RENDERED / "manifests").rglob("*.yaml"))
+        if not files:
+            raise EksgenError("rendered/manifests: no manifests to validate; run ./eks-accelerator.sh render")
+        return files
+
     @property
     def cluster_config(self) -> Document | None:
         return next((d for d in self.documents if d.kind == "ClusterConfig"), None)
@@ -223,6 +231,14 @@ def _fetch_upstream_crds(version: str) -> Path:
     return cached_dir(f"karpenter-upstream/v{version}", download)
 
 
+def go_tool(name: str, module: str) -> str:
+    """The path of a pinned Go tool a check runs, or an error saying how to get it."""
+    path = shutil.which(name)
+    if path is None:
+        raise EksgenError(f"{name} is not on PATH; run `make setup`, or `go install {module}`")
+    return path
+
+
 def dotted(path: list | tuple) -> str:
     out = ""
     for part in path:
@@ -245,4 +261,4 @@ def plain(node: object) -> object:
     return str(node)
 
 
-__all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "plain"]
+__all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "go_tool", "plain"]

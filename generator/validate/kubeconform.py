@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import urllib.parse
 import urllib.request
@@ -24,7 +23,7 @@ from referencing.jsonschema import DRAFT202012
 from generator import versions
 from generator.render import RENDERED
 from generator.validate import schemacache
-from generator.validate.context import Context, Document, Finding
+from generator.validate.context import Context, Document, Finding, go_tool
 
 MANIFESTS = RENDERED / "manifests"
 TIMEOUT = 60  # seconds; a few small files take well under one
@@ -35,15 +34,8 @@ _ONLY_WHERE = "doesn't validate with"
 
 
 def run(ctx: Context) -> list[Finding]:
-    binary = shutil.which("kubeconform")
-    if binary is None:
-        return [Finding(".", None, (
-            "kubeconform is not on PATH; run `make setup`, or `go install "
-            f"github.com/yannh/kubeconform/cmd/kubeconform@v{versions.KUBECONFORM_VERSION}`"
-        ))]
-    files = sorted(str(p.relative_to(ctx.repo)) for p in (ctx.repo / MANIFESTS).rglob("*.yaml"))
-    if not files:
-        return [Finding(str(MANIFESTS), None, "no manifests to validate; run ./eks-accelerator.sh render")]
+    binary = go_tool("kubeconform", f"github.com/yannh/kubeconform/cmd/kubeconform@v{versions.KUBECONFORM_VERSION}")
+    files = ctx.manifest_files()
 
     kubernetes_dir = schemacache.kubernetes_schemas(ctx.eks_version)
     crd_files = sorted(ctx.karpenter_crd_dir().glob("*.yaml"))
