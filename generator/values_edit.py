@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml as pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -195,9 +196,21 @@ def _assign(document: object, assignment: Assignment, value: object) -> None:
         _put(node, last, _styled(value))
 
 
+def _yaml11_safe(key: str) -> str:
+    """A new key as written: quoted when a YAML 1.1 reader (helm, PyYAML) would read it as something
+    else than this string (yes, on, no, off, null, 0123, 1e3, ...), so that no key turns into another."""
+    try:
+        plain = pyyaml.safe_load(key)
+    except pyyaml.YAMLError:
+        plain = None
+    return key if plain == key else DoubleQuotedScalarString(key)
+
+
 def _put(mapping: CommentedMap, key: str, value: object) -> None:
     """Set a key; a new last key takes over the comment or blank line that followed the old
     last key, so it lands inside its block rather than after the gap."""
+    if key not in mapping:
+        key = _yaml11_safe(key)
     if key in mapping or not mapping:
         mapping[key] = value
         return

@@ -372,3 +372,22 @@ def test_item_2_the_deploy_summary_escapes_what_it_shows_too():
     assert "&#91;x&#93;(http://example.com) &#124; # h" in row and "`aws eks tag-resource --tags <!--`" in row
     start = lines.index("```")  # the error itself opens with three backticks...
     assert lines[start - 1].startswith("````") and lines[start + 2] == lines[start - 1]  # ...inside a longer fence
+
+
+def test_item_5_new_keys_that_yaml_1_1_would_retype_are_quoted(tmp_path):
+    """`eksgen set tags.yes=x tags.on=y tags.no=z`: YAML 1.1 readers (helm's, PyYAML) read unquoted
+    yes/on/no as booleans, so two keys would collapse into `true` and a tag would be lost."""
+    import yaml as pyyaml
+
+    from generator.answers import Answers
+    from generator.scaffold import generate
+    from generator.values_edit import set_values
+
+    repo = generate(Answers.from_raw("keys", {}), tmp_path)
+    set_values(repo, ["tags.yes=x", "tags.on=y", "tags.no=z", "tags.0123=w", "tags.team=t"])
+    text = (repo / "values.yaml").read_text()
+    assert '"yes": "x"' in text and '"on": "y"' in text and '"no": "z"' in text and '"0123": "w"' in text
+    assert "team: " in text  # a key that reads as itself stays plain
+    assert pyyaml.safe_load(text)["tags"] == {"yes": "x", "on": "y", "no": "z", "0123": "w", "team": "t"}
+    rendered = pyyaml.safe_load((repo / "rendered/eksctl/cluster.yaml").read_text())
+    assert {"yes", "on", "no", "0123", "team"} <= set(rendered["metadata"]["tags"])
