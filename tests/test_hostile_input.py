@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import html
 import json
+import os
 import re
 import shlex
 import shutil
@@ -391,3 +392,42 @@ def test_item_5_new_keys_that_yaml_1_1_would_retype_are_quoted(tmp_path):
     assert pyyaml.safe_load(text)["tags"] == {"yes": "x", "on": "y", "no": "z", "0123": "w", "team": "t"}
     rendered = pyyaml.safe_load((repo / "rendered/eksctl/cluster.yaml").read_text())
     assert {"yes", "on", "no", "0123", "team"} <= set(rendered["metadata"]["tags"])
+
+
+# ---- items 9 and 10: what a pull request can put in rendered/ ------------------------------------------
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))
+
+
+@pytest.fixture
+def rendered_repo(tmp_path):
+    from generator.answers import Answers
+    from generator.scaffold import generate
+
+    return generate(Answers.from_raw("hostile", {}), tmp_path)
+
+
+@pytest.mark.parametrize("plant", ["alias-bomb", "symlink-out", "fifo", "not-utf8"])
+def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_files(rendered_repo, tmp_path, plant,
+                                                                                    cli_invoke):
+    """A 417-byte alias bomb grows to gigabytes when expanded; a symlink to /dev/zero or out of the
+    repository, or a FIFO, never ends or leaks another file. rendered/ is read as regular files inside
+    the repository, bounded, and YAML without aliases (helm writes none), or the command fails with
+    the file named."""
+    target = rendered_repo / "rendered" / "manifests" / "extra.yaml"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret\n")
+    if plant == "alias-bomb":
+        target.write_text(ALIAS_BOMB)
+    elif plant == "symlink-out":
+        target.symlink_to(secret)
+    elif plant == "fifo":
+        os.mkfifo(target)
+    else:
+        target.write_bytes(b"kind: \xff\xfe\n")
+    for args in (["validate", rendered_repo, "--only", "apiserver"],
+                 ["plan", "--repo", rendered_repo, "--base", "main"]):
+        result = cli_invoke(*args)
+        assert result.exit_code == 1, result.output
+        assert "rendered/manifests/extra.yaml" in result.output, result.output
+        assert "top secret" not in result.output and "internal error" not in result.output

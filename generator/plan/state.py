@@ -8,7 +8,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from generator import tools
+from generator import repofiles, tools
 from generator.errors import EksgenError
 from generator.render import RENDERED, VALUES
 
@@ -42,8 +42,8 @@ def empty() -> State:
 
 def from_worktree(repo: Path) -> State:
     root = repo / RENDERED
-    files = {str(p.relative_to(repo)): p.read_text(encoding="utf-8")
-             for p in sorted(root.rglob("*")) if p.is_file()} if root.is_dir() else {}
+    paths = sorted(p for p in root.rglob("*") if not p.is_dir() or p.is_symlink()) if root.is_dir() else []
+    files = {str(p.relative_to(repo)): repofiles.read_text(repo, p) for p in paths}  # never out of the repo
     values_text = (repo / VALUES).read_text(encoding="utf-8") if (repo / VALUES).is_file() else "{}"
     return _state("working tree", files, values_text)
 
@@ -68,8 +68,8 @@ def _state(label: str, files: dict[str, str], values_text: str) -> State:
     try:
         values = loader.load(values_text) or {}
         documents = {}
-        for text in files.values():
-            for doc in loader.load_all(text):
+        for path, text in files.items():
+            for doc in loader.load_all(repofiles.without_aliases(text, path)):
                 if isinstance(doc, dict) and doc.get("kind"):
                     name = str((doc.get("metadata") or {}).get("name", ""))
                     documents[(str(doc["kind"]), name)] = doc

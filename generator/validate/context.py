@@ -27,7 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from generator import resources, transaction, versions
+from generator import repofiles, resources, transaction, versions
 from generator.errors import EksgenError
 from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
 
@@ -130,7 +130,7 @@ class Context:
         for path in sorted([*root.glob("eksctl/*.yaml"), *root.glob("manifests/*.yaml")]):
             rel = str(path.relative_to(self.repo))
             try:
-                loaded = list(loader.load_all(path.read_text(encoding="utf-8")))
+                loaded = list(loader.load_all(repofiles.without_aliases(repofiles.read_text(self.repo, path), rel)))
             except YAMLError as exc:
                 raise EksgenError(f"{rel}: not valid YAML: {exc}") from None
             docs += [Document(rel, i, d) for i, d in enumerate(loaded) if isinstance(d, CommentedMap)]
@@ -138,7 +138,10 @@ class Context:
 
     def manifest_files(self) -> list[str]:
         """rendered/manifests/*.yaml, relative to the repository; an error when there is none."""
-        files = sorted(str(p.relative_to(self.repo)) for p in (self.repo / RENDERED / "manifests").rglob("*.yaml"))
+        paths = sorted((self.repo / RENDERED / "manifests").rglob("*.yaml"))
+        for path in paths:  # the tools are given only regular files of the repository
+            repofiles.check(self.repo, path)
+        files = [str(p.relative_to(self.repo)) for p in paths]
         if not files:
             raise EksgenError("rendered/manifests: no manifests to validate; run ./eks-accelerator.sh render")
         return files
