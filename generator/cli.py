@@ -166,13 +166,14 @@ def render(repo: Path, check: bool) -> None:
 
 def _check_names(ctx: click.Context, param: click.Parameter, value: str) -> list[str]:
     """--only and --skip: comma-separated check names; an unknown one is a bad parameter (exit 2)."""
-    from generator.validate import CHECKS
+    from generator.errors import EksgenError
+    from generator.validate import select
 
     names = _split(value)
-    for name in names:
-        if name not in CHECKS:
-            raise click.BadParameter(f"unknown check {name!r}; the checks are {', '.join(CHECKS)}",
-                                     ctx=ctx, param=param)
+    try:
+        select(only=names)  # the one rule of what a check name is
+    except EksgenError as exc:
+        raise click.BadParameter(exc.format_message(), ctx=ctx, param=param) from None
     return names
 
 
@@ -282,13 +283,8 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
     label = None
     if from_deployed:
         from generator import deployed
-        from generator.render import load_values
 
-        values = load_values(repo)
-        commit, why = deployed.deployed_commit(repo, str(values.get("clusterName", "")),
-                                               str(values.get("awsRegion", "")))
-        label = f"{commit[:12]} ({why})" if commit else f"{base} ({why}: planned from the base branch)"
-        base = commit or base
+        base, label = deployed.plan_base(repo, base)
     result = plan_module.build(repo, base, schemas)
     if label:
         result.base = label

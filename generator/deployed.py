@@ -16,6 +16,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from generator.render import load_values
+
 DEPLOYED = "eksgen.io/deployed-commit"
 CLUSTER = "eksgen.io/cluster-commit"
 TIMEOUT = 60  # seconds for one describe-cluster
@@ -54,3 +56,13 @@ def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, 
     if known.returncode != 0:
         return None, f"the deployed commit {commit[:12]} is not in this checkout's history"
     return commit, f"the commit deployed on cluster {cluster}"
+
+
+def plan_base(repo: Path, fallback: str) -> tuple[str, str]:
+    """Where a pull request's plan starts, and how its comment names that: the deployed commit of
+    the cluster values.yaml describes, else `fallback` with the reason there is none."""
+    values = load_values(repo)
+    commit, why = deployed_commit(repo, str(values.get("clusterName", "")), str(values.get("awsRegion", "")))
+    if commit:
+        return commit, f"{commit[:12]} ({why})"
+    return fallback, f"{fallback} ({why}: planned from the base branch)"

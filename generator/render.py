@@ -17,7 +17,7 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from generator import tools
+from generator import tools, transaction
 from generator.errors import EksgenError
 
 # libyaml when PyYAML has it: parsing is most of the Python time of render and validate.
@@ -98,8 +98,6 @@ def split_documents(output: str) -> dict[str, str]:
 
 def write(repo: Path, files: dict[str, str]) -> None:
     """Replace rendered/ with exactly `files`, all at once (generator/transaction.py)."""
-    from generator import transaction
-
     with transaction.locked(repo):
         transaction.commit(repo, {}, rendered=files)
 
