@@ -14,6 +14,7 @@ EKSCTL_VERSION := 0.230.0
 KUBECTL_VALIDATE_VERSION := 0.0.5-0.20260105161640-a97ccfaca20b
 ACT_VERSION := 0.2.89
 DEMO_DIR ?= build/demo
+PY_SOURCES := generator tests bench scripts
 
 export PATH := $(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export GOFLAGS := -trimpath
@@ -25,7 +26,7 @@ help:
 	@echo "make demo    set up, then generate a cluster repository with defaults into $(DEMO_DIR)"
 	@echo "make test    set up, then run the test suite (in parallel)"
 	@echo "make test-fast  the suite without the slow tests (wheel, eksctl matrix, workflows)"
-	@echo "make lint    ruff on the Python code"
+	@echo "make lint    ruff check, ruff format --check and mypy (what CI and pre-commit run)"
 	@echo "make wheel   build the wheel and sdist into dist/"
 	@echo "make image-deps  prove (with PyPI) that the toolchain image's pip install resolves for musllinux"
 	@echo "make schemas-check  re-derive generator/schemas/ from upstream (Go module proxy) and compare bytes"
@@ -104,7 +105,9 @@ test-fast: setup
 	pytest -n $(PYTEST_WORKERS) -m "not slow"
 
 lint: setup
-	ruff check generator tests bench scripts
+	ruff check $(PY_SOURCES)
+	ruff format --check $(PY_SOURCES)
+	mypy generator
 
 wheel: setup
 	rm -rf dist

@@ -59,8 +59,10 @@ RUNS = max(5, int(os.environ.get("BENCH_RUNS", "7")))
 FLEET_SIZE = int(os.environ.get("BENCH_FLEET", "50"))
 NAME = "bench"
 GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "eksgen-bench", "GIT_AUTHOR_EMAIL": "bench@localhost",
-    "GIT_COMMITTER_NAME": "eksgen-bench", "GIT_COMMITTER_EMAIL": "bench@localhost",
+    "GIT_AUTHOR_NAME": "eksgen-bench",
+    "GIT_AUTHOR_EMAIL": "bench@localhost",
+    "GIT_COMMITTER_NAME": "eksgen-bench",
+    "GIT_COMMITTER_EMAIL": "bench@localhost",
 }
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -103,18 +105,35 @@ class Bench:
 
     def row(self) -> list[str]:
         max_rss, tree_rss = self.mib("max_rss_kb"), self.mib("tree_rss_kb")
-        return [self.name, str(len(self.samples)), f"{self.median:.3f}", f"{min(self.times):.3f}",
-                f"{max(self.times):.3f}", f"{self.cpu:.3f}", f"{max_rss:.0f}" if max_rss else "-",
-                f"{tree_rss:.0f}" if tree_rss else "-", self.note]
+        return [
+            self.name,
+            str(len(self.samples)),
+            f"{self.median:.3f}",
+            f"{min(self.times):.3f}",
+            f"{max(self.times):.3f}",
+            f"{self.cpu:.3f}",
+            f"{max_rss:.0f}" if max_rss else "-",
+            f"{tree_rss:.0f}" if tree_rss else "-",
+            self.note,
+        ]
 
     def as_json(self) -> dict:
-        return {"name": self.name.strip(), "runs": len(self.samples), "median_s": round(self.median, 4),
-                "min_s": round(min(self.times), 4), "max_s": round(max(self.times), 4), "cpu_s": round(self.cpu, 4),
-                "max_rss_mib": self.mib("max_rss_kb"), "tree_rss_mib": self.mib("tree_rss_kb"),
-                "note": self.note, "seconds": [round(t, 4) for t in self.times]}
+        return {
+            "name": self.name.strip(),
+            "runs": len(self.samples),
+            "median_s": round(self.median, 4),
+            "min_s": round(min(self.times), 4),
+            "max_s": round(max(self.times), 4),
+            "cpu_s": round(self.cpu, 4),
+            "max_rss_mib": self.mib("max_rss_kb"),
+            "tree_rss_mib": self.mib("tree_rss_kb"),
+            "note": self.note,
+            "seconds": [round(t, 4) for t in self.times],
+        }
 
 
 # ---- running and measuring -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -140,8 +159,9 @@ def environment(cache: Path) -> dict[str, str]:
     return env | GIT_IDENTITY
 
 
-def measure(commands: Sequence[Command], env: dict[str, str], memory: float | None = None,
-            ok: Sequence[int] = (0,)) -> Sample:
+def measure(
+    commands: Sequence[Command], env: dict[str, str], memory: float | None = None, ok: Sequence[int] = (0,)
+) -> Sample:
     """Run the commands one after another: their wall time and, when `memory` (a sampling interval in
     seconds) is given, the largest single-process RSS and the peak process-tree RSS of any of them."""
     total, cpu, max_rss, tree_rss = 0.0, 0.0, 0, 0
@@ -151,8 +171,9 @@ def measure(commands: Sequence[Command], env: dict[str, str], memory: float | No
             wrapped = [GNU_TIME, "--format", "%M", "--output", str(rss_file), *argv] if memory and GNU_TIME else argv
             with out.open("wb") as sink:
                 started = time.perf_counter()
-                process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=sink,
-                                           stderr=sink)
+                process = subprocess.Popen(
+                    wrapped, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink
+                )
                 sampler = TreeSampler(process.pid, memory, skip_root=wrapped is not argv) if memory else None
                 _, status, usage = os.wait4(process.pid, 0)
                 total += time.perf_counter() - started
@@ -201,7 +222,7 @@ def tree_rss_kb(root: int, skip_root: bool) -> list[int]:
                 text = stat.read()
         except OSError:  # it exited meanwhile
             continue
-        fields = text[text.rfind(b")") + 2:].split()  # from field 3 (state) on; comm may hold spaces
+        fields = text[text.rfind(b")") + 2 :].split()  # from field 3 (state) on; comm may hold spaces
         pid = int(entry.name)
         children.setdefault(int(fields[1]), []).append(pid)  # field 4: ppid
         rss[pid] = int(fields[21]) * PAGE_KB  # field 24: rss in pages
@@ -215,6 +236,7 @@ def tree_rss_kb(root: int, skip_root: bool) -> list[int]:
 
 
 # ---- the work --------------------------------------------------------------------------------
+
 
 def eksgen(*args: str | Path) -> list[str]:
     return [str(BIN / "eksgen"), *map(str, args)]
@@ -231,8 +253,11 @@ def cookiecutter_inputs(work: Path, answers: Answers) -> tuple[Path, Path]:
     bench's temporary directory instead of ~/.cookiecutter_replay.
     """
     context = json.loads((resources.template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
-    context |= {"cluster_name": answers.name, "_eks": scaffold.template_context(answers),
-                "_template": str(resources.template_dir())}
+    context |= {
+        "cluster_name": answers.name,
+        "_eks": scaffold.template_context(answers),
+        "_template": str(resources.template_dir()),
+    }
     replay = work / "replay" / "cookiecutter-template.json"
     replay.parent.mkdir(parents=True)
     replay.write_text(json.dumps({"cookiecutter": context}), encoding="utf-8")
@@ -243,14 +268,28 @@ def cookiecutter_inputs(work: Path, answers: Answers) -> tuple[Path, Path]:
 
 def helm_template(repo: Path, eks_version: str) -> Command:
     """`helm template` exactly as generator.render runs it."""
-    return ([str(TOOLS / "helm"), "template", RELEASE, str(CHART), "--values", str(VALUES),
-             "--kube-version", f"v{eks_version}.0"], repo)
+    return (
+        [
+            str(TOOLS / "helm"),
+            "template",
+            RELEASE,
+            str(CHART),
+            "--values",
+            str(VALUES),
+            "--kube-version",
+            f"v{eks_version}.0",
+        ],
+        repo,
+    )
 
 
 def git_first_commit(repo: Path) -> list[Command]:
     """The commands of scaffold._first_commit (minus its identity probe)."""
-    return [(["git", "init", "--quiet", "--initial-branch=main"], repo), (["git", "add", "--all"], repo),
-            (["git", "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", "bench"], repo)]
+    return [
+        (["git", "init", "--quiet", "--initial-branch=main"], repo),
+        (["git", "add", "--all"], repo),
+        (["git", "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", "bench"], repo),
+    ]
 
 
 def kubeconform_command(repo: Path) -> Command:
@@ -262,22 +301,45 @@ def kubeconform_command(repo: Path) -> Command:
     kubernetes_dir = schemacache.kubernetes_schemas(ctx.eks_version)
     custom_dir = schemacache.crd_schemas(sorted(ctx.karpenter_crd_dir().glob("*.yaml")), lambda: ctx.karpenter_crds)
     files = sorted(str(p.relative_to(repo)) for p in (repo / MANIFESTS).rglob("*.yaml"))
-    return ([str(TOOLS / "kubeconform"), "-strict", "-summary", "-output", "json",
-             "-schema-location", str(kubernetes_dir / schemacache.KUBERNETES_TEMPLATE),
-             "-schema-location", str(custom_dir / schemacache.CRD_TEMPLATE), *files], repo)
+    return (
+        [
+            str(TOOLS / "kubeconform"),
+            "-strict",
+            "-summary",
+            "-output",
+            "json",
+            "-schema-location",
+            str(kubernetes_dir / schemacache.KUBERNETES_TEMPLATE),
+            "-schema-location",
+            str(custom_dir / schemacache.CRD_TEMPLATE),
+            *files,
+        ],
+        repo,
+    )
 
 
 def linter_commands(repo: Path) -> list[Command]:
     """The four linters of the hygiene check, with its arguments."""
     from generator.validate.lint import LINTERS
 
-    return [([shutil.which(linter.name, path=os.pathsep.join([str(TOOLS), str(BIN)])) or linter.name,
-              *linter.args(linter.files(repo))], repo) for linter in LINTERS]
+    return [
+        (
+            [
+                shutil.which(linter.name, path=os.pathsep.join([str(TOOLS), str(BIN)])) or linter.name,
+                *linter.args(linter.files(repo)),
+            ],
+            repo,
+        )
+        for linter in LINTERS
+    ]
 
 
 def files_of(root: Path, skip: tuple[str, ...] = (".git",)) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.relative_to(root).parts[0] not in skip}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in skip
+    }
 
 
 def check_baseline_is_faithful(ours: Path, theirs: Path, env: dict[str, str], eks_version: str) -> None:
@@ -288,8 +350,9 @@ def check_baseline_is_faithful(ours: Path, theirs: Path, env: dict[str, str], ek
     if files_of(theirs) != ours_files:
         sys.exit(f"bench: cookiecutter's {theirs} differs from eksgen's {ours} (outside rendered/)")
     argv, cwd = helm_template(theirs, eks_version)
-    rendered = split_documents(subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
-                                              check=True).stdout)
+    rendered = split_documents(
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+    )
     on_disk = {rel: text.decode() for rel, text in files_of(ours / "rendered").items()}
     if {f"rendered/{rel}": text for rel, text in on_disk.items()} != rendered:
         sys.exit("bench: helm template on cookiecutter's output differs from eksgen's rendered/")
@@ -297,13 +360,21 @@ def check_baseline_is_faithful(ours: Path, theirs: Path, env: dict[str, str], ek
 
 def fleet_file(path: Path, size: int) -> Path:
     regions = ["us-west-2", "eu-west-1", "ap-southeast-2", "us-east-1"]
-    clusters = [{"name": f"fleet-{i:03d}", "region": regions[i % len(regions)],
-                 "vpc-cidr": f"10.{i % 200}.0.0/16", "tags": {"index": str(i)}} for i in range(size)]
+    clusters = [
+        {
+            "name": f"fleet-{i:03d}",
+            "region": regions[i % len(regions)],
+            "vpc-cidr": f"10.{i % 200}.0.0/16",
+            "tags": {"index": str(i)},
+        }
+        for i in range(size)
+    ]
     path.write_text(json.dumps({"defaults": {"tags": {"team": "bench"}}, "clusters": clusters}, indent=1))
     return path
 
 
 # ---- the benchmark ---------------------------------------------------------------------------
+
 
 def main() -> None:
     for tool in (BIN / "eksgen", BIN / "cookiecutter", TOOLS / "helm", TOOLS / "kubeconform"):
@@ -331,8 +402,19 @@ def run_all(work: Path) -> dict:
         return eksgen("new", NAME, "--output-dir", out, "--no-input"), work
 
     def cookiecutter(out: Path) -> Command:
-        return ([str(BIN / "cookiecutter"), str(resources.template_dir()), "--replay-file", str(replay),
-                 "--config-file", str(cc_config), "--output-dir", str(out)], work)
+        return (
+            [
+                str(BIN / "cookiecutter"),
+                str(resources.template_dir()),
+                "--replay-file",
+                str(replay),
+                "--config-file",
+                str(cc_config),
+                "--output-dir",
+                str(out),
+            ],
+            work,
+        )
 
     # Warm-up, untimed: the schema cache, the page cache, and the checks that the baseline is faithful.
     measure([new(work / "warm")], env)
@@ -353,35 +435,39 @@ def run_all(work: Path) -> dict:
     # Each plan gets a fresh empty directory per run; `prepare` is untimed.
     plans = {
         "eksgen new": Plan(lambda fresh: [new(fresh)]),
-        "baseline new": Plan(lambda fresh: [cookiecutter(fresh), helm_template(fresh / NAME, eks),
-                                            *git_first_commit(fresh / NAME)]),
+        "baseline new": Plan(
+            lambda fresh: [cookiecutter(fresh), helm_template(fresh / NAME, eks), *git_first_commit(fresh / NAME)]
+        ),
         "  cookiecutter CLI": Plan(lambda fresh: [cookiecutter(fresh)]),
         "  helm template": Plan(lambda fresh: [helm_template(repo, eks)]),
         "  git init+add+commit": Plan(lambda fresh: git_first_commit(fresh / NAME), copy_cookiecutter_output),
         "eksgen validate": Plan(lambda fresh: validate),
         "baseline validate": Plan(lambda fresh: [helm_template(repo, eks), kubeconform]),
         "  kubeconform": Plan(lambda fresh: [kubeconform]),
-        "baseline validate + 4 linters": Plan(lambda fresh: [helm_template(repo, eks), kubeconform, *linters],
-                                              ok=(0, 1)),
+        "baseline validate + 4 linters": Plan(
+            lambda fresh: [helm_template(repo, eks), kubeconform, *linters], ok=(0, 1)
+        ),
         "python -c pass": python("pass"),
         "python: import generator.cli": python("import generator.cli"),
         "python: + scaffold (new)": python("import generator.cli, generator.scaffold"),
         "python: + checks (validate)": python(
             "import generator.cli, generator.validate\n"
-            "for m in generator.validate.CHECKS.values(): __import__('generator.validate.' + m)"),
+            "for m in generator.validate.CHECKS.values(): __import__('generator.validate.' + m)"
+        ),
     }
     benches = {name: Bench(name) for name in plans}
     print(f"bench: {RUNS} rounds of the single-cluster commands ...", flush=True)
     for i in range(RUNS):  # every other round in reverse, so that no command always runs after the same one
-        for name, plan in (plans.items() if i % 2 == 0 else reversed(plans.items())):
+        for name, plan in plans.items() if i % 2 == 0 else reversed(plans.items()):
             benches[name].samples.append(plan.run(work / "fresh", env))
     for name, plan in plans.items():  # memory, in a run of its own (sampling costs CPU)
         benches[name].memory = plan.run(work / "fresh", env, memory=0.01)
     # where validate's time goes: each check's own time (they run concurrently)
     check_seconds: dict[str, list[float]] = {}
     for _ in range(RUNS):
-        done = subprocess.run(eksgen("validate", repo, "--format", "json"),
-                              env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            eksgen("validate", repo, "--format", "json"), env=env, capture_output=True, text=True, check=True
+        )
         for check in json.loads(done.stdout)["checks"]:
             check_seconds.setdefault(check["check"], []).append(check["seconds"])
 
@@ -391,8 +477,9 @@ def run_all(work: Path) -> dict:
         "validate vs all tools": benches["eksgen validate"].median / benches["baseline validate + 4 linters"].median,
     }
     benches["eksgen new"].note = f"{ratios['new']:.2f}x baseline"
-    benches["eksgen validate"].note = (f"{ratios['validate']:.2f}x baseline, "
-                                       f"{ratios['validate vs all tools']:.2f}x with linters")
+    benches["eksgen validate"].note = (
+        f"{ratios['validate']:.2f}x baseline, {ratios['validate vs all tools']:.2f}x with linters"
+    )
 
     fleet = fleet_file(work / "fleet.yaml", FLEET_SIZE)
     fleet_benches: list[Bench] = []
@@ -401,8 +488,10 @@ def run_all(work: Path) -> dict:
         out = work / f"fleet-j{jobs}"
         for verb, command in [
             ("new --fleet", eksgen("new", "--fleet", fleet, "--output-dir", out, "--jobs", jobs)),
-            ("validate DIR...", eksgen("validate", *(out / f"fleet-{i:03d}" for i in range(FLEET_SIZE)),
-                                       "--jobs", jobs)),
+            (
+                "validate DIR...",
+                eksgen("validate", *(out / f"fleet-{i:03d}" for i in range(FLEET_SIZE)), "--jobs", jobs),
+            ),
         ]:
             bench = Bench(f"fleet of {FLEET_SIZE}: {verb} --jobs {jobs}")
             bench.samples.append(measure([(command, work)], env, memory=0.1))
@@ -415,11 +504,18 @@ def run_all(work: Path) -> dict:
     headers = ("BENCHMARK", "RUNS", "MEDIAN s", "MIN s", "MAX s", "CPU s", "MAX RSS MiB", "TREE RSS MiB", "NOTE")
     print()
     print("\n".join(table(headers, rows, right=(1, 2, 3, 4, 5, 6, 7))))
-    print("\neksgen validate, median seconds of each check (they run concurrently): "
-          + ", ".join(f"{name} {statistics.median(s):.2f}" for name, s in check_seconds.items()))
+    print(
+        "\neksgen validate, median seconds of each check (they run concurrently): "
+        + ", ".join(f"{name} {statistics.median(s):.2f}" for name, s in check_seconds.items())
+    )
     return {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                    "helm": versions.HELM_VERSION, "kubeconform": versions.KUBECONFORM_VERSION},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "helm": versions.HELM_VERSION,
+            "kubeconform": versions.KUBECONFORM_VERSION,
+        },
         "runs": RUNS,
         "fleet_size": FLEET_SIZE,
         "benchmarks": [b.as_json() for b in [*benches.values(), *fleet_benches]],

@@ -109,9 +109,7 @@ class Answers:
     def from_raw(cls, name: object, raw: Mapping[str, object]) -> Answers:
         unknown = sorted(set(raw) - set(DEFAULTS))
         if unknown:
-            raise AnswerError(
-                "--config", unknown[0], f"unknown key; the keys are {', '.join(DEFAULTS)}"
-            )
+            raise AnswerError("--config", unknown[0], f"unknown key; the keys are {', '.join(DEFAULTS)}")
         merged = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
         k8s = _k8s_version(merged["k8s-version"])
         return cls(
@@ -124,10 +122,15 @@ class Answers:
             capacity_types=_choices("--capacity-types", merged["capacity-types"], CAPACITY_TYPES),
             architectures=_choices("--architectures", merged["architectures"], ARCHITECTURES),
             github_repo=_github_repo(merged["github-repo"]),
-            environment=_matching("--environment", merged["environment"], _ENVIRONMENT,
-                                  "must be 1-255 letters, digits, spaces, '.', '_' or '-'"),
-            aws_account_id=_optional(merged["aws-account-id"], "--aws-account-id", _ACCOUNT_ID,
-                                     "must be the 12 digits of an AWS account id"),
+            environment=_matching(
+                "--environment",
+                merged["environment"],
+                _ENVIRONMENT,
+                "must be 1-255 letters, digits, spaces, '.', '_' or '-'",
+            ),
+            aws_account_id=_optional(
+                merged["aws-account-id"], "--aws-account-id", _ACCOUNT_ID, "must be the 12 digits of an AWS account id"
+            ),
             codeowners=_codeowners(merged["codeowners"]),
             tags=_tags(merged["tags"]),
         )
@@ -188,13 +191,15 @@ def _cluster_name(value: object) -> str:
     name = _string("NAME", value)
     if not _CLUSTER_NAME.fullmatch(name):
         raise AnswerError(
-            "NAME", name,
+            "NAME",
+            name,
             "eksctl cluster names start with a letter and hold only letters, digits and '-' "
             "(eksctl names CloudFormation stacks after the cluster)",
         )
     if len(name) > MAX_CLUSTER_NAME:
         raise AnswerError(
-            "NAME", name,
+            "NAME",
+            name,
             f"is {len(name)} characters; at most {MAX_CLUSTER_NAME} fit, because the IAM role "
             f"'{_NODE_ROLE_PREFIX}NAME' may be at most 64 characters",
         )
@@ -205,7 +210,8 @@ def _region(value: object) -> str:
     region = _string("--region", value)
     if region not in regions.REGIONS:
         raise AnswerError(
-            "--region", region,
+            "--region",
+            region,
             f"not an AWS region with EKS; known regions: {', '.join(sorted(regions.REGIONS))}",
         )
     return region
@@ -215,14 +221,15 @@ def _k8s_version(value: object) -> str:
     version = str(value) if isinstance(value, (int, float)) else _string("--k8s-version", value)
     if version not in versions.KUBERNETES:
         raise AnswerError(
-            "--k8s-version", version,
-            f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes "
-            f"{', '.join(versions.KUBERNETES)}",
+            "--k8s-version",
+            version,
+            f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes {', '.join(versions.KUBERNETES)}",
         )
     release = versions.KUBERNETES[version]
     if release.support_on(versions.today()) == "ended":
-        raise AnswerError("--k8s-version", version,
-                          f"EKS ended Kubernetes {version} on {release.end_of_extended_support}")
+        raise AnswerError(
+            "--k8s-version", version, f"EKS ended Kubernetes {version} on {release.end_of_extended_support}"
+        )
     return version
 
 
@@ -236,12 +243,14 @@ def _karpenter_version(value: object, k8s: str) -> str:
     release = versions.KARPENTER.get(version)
     if release is None:
         raise AnswerError(
-            "--karpenter-version", value,
+            "--karpenter-version",
+            value,
             f"not a pinned Karpenter release; choose one of {', '.join(versions.KARPENTER)}",
         )
     if not release.supports(k8s):
         raise AnswerError(
-            "--karpenter-version", value,
+            "--karpenter-version",
+            value,
             f"Karpenter {version} supports Kubernetes {release.min_kubernetes} to "
             f"{release.max_kubernetes}, not {k8s}; for {k8s} use {', '.join(supported)}",
         )
@@ -250,7 +259,9 @@ def _karpenter_version(value: object, k8s: str) -> str:
 
 def _instance_type(value: object) -> str:
     return _matching(
-        "--instance-type", value, _INSTANCE_TYPE,
+        "--instance-type",
+        value,
+        _INSTANCE_TYPE,
         "not an EC2 instance type (FAMILY.SIZE, for example t3.small or m7g.2xlarge)",
     )
 
@@ -260,19 +271,19 @@ def _vpc_cidr(value: object) -> str:
     try:
         network = ipaddress.IPv4Network(text, strict=True)
     except ValueError as exc:
-        raise AnswerError(
-            "--vpc-cidr", text, f"not an IPv4 network address in CIDR form ({exc})"
-        ) from None
+        raise AnswerError("--vpc-cidr", text, f"not an IPv4 network address in CIDR form ({exc})") from None
     if not any(network.subnet_of(block) for block in _PRIVATE_BLOCKS):
         raise AnswerError(
-            "--vpc-cidr", text,
+            "--vpc-cidr",
+            text,
             "must lie in a private range: 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
         )
     if network.prefixlen < 16:
         raise AnswerError("--vpc-cidr", text, "AWS VPCs are at most /16")
     if network.prefixlen > 21:
         raise AnswerError(
-            "--vpc-cidr", text,
+            "--vpc-cidr",
+            text,
             "too small for the subnets: use /16 to /21; eksctl cuts the VPC into eight blocks, a "
             "private and a public subnet per zone, and each private one needs at least 256 addresses "
             "for nodes and pods",
@@ -316,7 +327,8 @@ def _tags(value: object) -> dict[str, str]:
         tags[key] = tag_value
     if len(tags) > MAX_USER_TAGS:
         raise AnswerError(
-            "--tag", f"{len(tags)} tags",
+            "--tag",
+            f"{len(tags)} tags",
             f"at most {MAX_USER_TAGS}: AWS allows {TAGS_PER_RESOURCE} tags per resource, and eksgen, eksctl and "
             f"Karpenter add {ADDED_TAGS} of their own to each resource that carries these",
         )
@@ -334,8 +346,12 @@ def _check_tag_key(key: str) -> None:
     if "=" in key:
         raise AnswerError("--tag", key, "tag keys cannot contain '=' (written as KEY=VALUE)")
     if key.lower().startswith(_COMMAND_LINE_PREFIXES):
-        raise AnswerError("--tag", key, "tag keys cannot start with '-', file://, fileb://, http:// or https:// "
-                                        "(the aws CLI would read them as an option or a file to load)")
+        raise AnswerError(
+            "--tag",
+            key,
+            "tag keys cannot start with '-', file://, fileb://, http:// or https:// "
+            "(the aws CLI would read them as an option or a file to load)",
+        )
 
 
 def _check_tag_value(key: str, value: str) -> None:
@@ -360,5 +376,8 @@ def _check_tag_characters(option: str, text: str) -> None:
         if tag_character_allowed(char):
             continue
         kind = "control character" if unicodedata.category(char) == "Cc" else "character"
-        raise AnswerError(option, text, f"contains the {kind} U+{ord(char):04X} {char!r}; AWS tag keys and "
-                                        f"values hold only {TAG_CHARACTERS}")
+        raise AnswerError(
+            option,
+            text,
+            f"contains the {kind} U+{ord(char):04X} {char!r}; AWS tag keys and values hold only {TAG_CHARACTERS}",
+        )

@@ -48,41 +48,73 @@ def cli() -> None:
 @cli.command()
 @click.argument("name", required=False)
 @click.option("--region", help="AWS region.  [default: us-west-2]")
-@click.option("--k8s-version", help=f"Kubernetes version ({', '.join(versions.KUBERNETES)}).  "
-              f"[default: {versions.DEFAULT_KUBERNETES}]")
-@click.option("--karpenter-version", help="Karpenter release "
-              f"({', '.join(versions.KARPENTER)}).  [default: newest that supports the "
-              "Kubernetes version]")
-@click.option("--instance-type", help="Instance type of the managed node group (it runs Karpenter: "
-              "1 vCPU and 1 GiB per replica).  [default: t3.medium]")
+@click.option(
+    "--k8s-version",
+    help=f"Kubernetes version ({', '.join(versions.KUBERNETES)}).  [default: {versions.DEFAULT_KUBERNETES}]",
+)
+@click.option(
+    "--karpenter-version",
+    help="Karpenter release "
+    f"({', '.join(versions.KARPENTER)}).  [default: newest that supports the "
+    "Kubernetes version]",
+)
+@click.option(
+    "--instance-type",
+    help="Instance type of the managed node group (it runs Karpenter: "
+    "1 vCPU and 1 GiB per replica).  [default: t3.medium]",
+)
 @click.option("--vpc-cidr", help="IPv4 CIDR of the VPC, /16 to /21.  [default: 10.10.0.0/16]")
-@click.option("--capacity-types", help="Karpenter capacity types, comma-separated.  "
-              "[default: spot,on-demand]")
-@click.option("--architectures", help="Karpenter CPU architectures, comma-separated "
-              "(amd64, arm64).  [default: amd64]")
+@click.option("--capacity-types", help="Karpenter capacity types, comma-separated.  [default: spot,on-demand]")
+@click.option("--architectures", help="Karpenter CPU architectures, comma-separated (amd64, arm64).  [default: amd64]")
 @click.option("--github-repo", metavar="ORG/NAME", help="The GitHub repository it will live in.")
 @click.option("--environment", help="GitHub environment deploys run in.  [default: production]")
 @click.option("--aws-account-id", help="AWS account id; deploys elsewhere are refused.")
 @click.option("--codeowners", help="Comma-separated @user or @org/team handles for CODEOWNERS.")
-@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
-              help="A tag for every AWS resource (repeatable).")
-@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Where to create the NAME directory.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="YAML file of answers keyed by long option name (tags as a map).")
+@click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A tag for every AWS resource (repeatable).")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to create the NAME directory.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of answers keyed by long option name (tags as a map).",
+)
 @click.option("--no-input", is_flag=True, help="Never prompt; use defaults for what is missing.")
-@click.option("--fleet", "fleet_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Instead of NAME: a fleet file (defaults + clusters, keys as in --config); one "
-                   "repository per cluster in --output-dir.")
-@click.option("--jobs", type=click.IntRange(min=1),
-              help="With --fleet: clusters generated at once, one process each.  [default: CPU count]")
-@click.option("--toolchain-wheel", type=click.Path(dir_okay=False, path_type=Path),
-              help="The wheel of this eksgen, for a toolchain image that cannot install it from PyPI "
-                   "(unreleased or forked eksgen).  [default: built from the source checkout eksgen "
-                   "runs from; none for an installed eksgen]")
-def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: Path | None,
-        no_input: bool, fleet_file: Path | None, jobs: int | None, toolchain_wheel: Path | None,
-        **options: str | None) -> None:
+@click.option(
+    "--fleet",
+    "fleet_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Instead of NAME: a fleet file (defaults + clusters, keys as in --config); one "
+    "repository per cluster in --output-dir.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="With --fleet: clusters generated at once, one process each.  [default: CPU count]",
+)
+@click.option(
+    "--toolchain-wheel",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The wheel of this eksgen, for a toolchain image that cannot install it from PyPI "
+    "(unreleased or forked eksgen).  [default: built from the source checkout eksgen "
+    "runs from; none for an installed eksgen]",
+)
+def new(
+    name: str | None,
+    tags: tuple[str, ...],
+    output_dir: Path,
+    config_file: Path | None,
+    no_input: bool,
+    fleet_file: Path | None,
+    jobs: int | None,
+    toolchain_wheel: Path | None,
+    **options: str | None,
+) -> None:
     """Create the cluster repository NAME/ (a git repository, first commit on main).
 
     With --fleet FILE, create one such repository per cluster of the fleet file, in parallel.
@@ -100,11 +132,13 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
         report = fleet.generate(fleet.load(fleet_file), output_dir, jobs=jobs, toolchain_wheel=toolchain_wheel)
         click.echo("\n".join(report.lines()))
         if report.interrupted:
-            raise fleet.Interrupted("interrupted; the repositories marked created are complete, the others were "
-                                    "not written")
+            raise fleet.Interrupted(
+                "interrupted; the repositories marked created are complete, the others were not written"
+            )
         if report.failed:
-            raise EksgenError(f"{len(report.failed)} of {len(report.results)} clusters failed: "
-                              f"{', '.join(report.failed)}")
+            raise EksgenError(
+                f"{len(report.failed)} of {len(report.results)} clusters failed: {', '.join(report.failed)}"
+            )
         return
     if name is None:
         raise click.UsageError("Missing argument 'NAME' (or give --fleet FILE).")
@@ -129,13 +163,16 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
         click.echo(
             "Note: no --aws-account-id, so Karpenter's node access entry and controller pod "
             "identity are left out of rendered/eksctl/cluster.yaml until awsAccountId is set "
-            "in values.yaml.", err=True,
+            "in values.yaml.",
+            err=True,
         )
     org_repo = answers.github_repo or "ORG/NAME"
     click.echo("\nNext steps, in this order (the repository's README says the same):")
     click.echo(f"  cd {shlex.quote(str(target))}")
-    click.echo(f"  1. bootstrap AWS once: eksgen bootstrap --repo . --github-org-id ORG_ID --github-repo-id REPO_ID"
-               f"  (ids: gh api repos/{org_repo} --jq '.owner.id, .id'), then run the aws command it prints")
+    click.echo(
+        f"  1. bootstrap AWS once: eksgen bootstrap --repo . --github-org-id ORG_ID --github-repo-id REPO_ID"
+        f"  (ids: gh api repos/{org_repo} --jq '.owner.id, .id'), then run the aws command it prints"
+    )
     click.echo("  2. set the repository variables it prints (AWS_DEPLOY_ROLE_ARN, AWS_PLAN_ROLE_ARN, AWS_REGION)")
     click.echo(f"  3. create the GitHub environment {answers.environment!r} with required reviewers")
     if answers.github_repo:
@@ -146,8 +183,13 @@ def new(name: str | None, tags: tuple[str, ...], output_dir: Path, config_file: 
 
 
 @cli.command()
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
 @click.option("--check", is_flag=True, help="Change nothing; fail if rendered/ is out of date.")
 def render(repo: Path, check: bool) -> None:
     """Re-render rendered/ from values.yaml with helm template."""
@@ -178,23 +220,43 @@ def _check_names(ctx: click.Context, param: click.Parameter, value: str) -> list
 
 
 @cli.command()
-@click.argument("repos", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path),
-                default=(".",), metavar="[REPO]...")
+@click.argument(
+    "repos",
+    nargs=-1,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=(".",),
+    metavar="[REPO]...",
+)
 @click.option("--only", default="", metavar="NAME[,NAME]", callback=_check_names, help="Run only these checks.")
 @click.option("--skip", default="", metavar="NAME[,NAME]", callback=_check_names, help="Skip these checks.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--schemas", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Root of the local schema files (eksctl/, karpenter/).  [default: $EKSGEN_SCHEMAS, "
-                   "or /usr/share/eksgen/schemas in the toolchain image]")
-@click.option("--crds", metavar="DIR|upstream",
-              help="Where Karpenter's CRDs come from: a directory, or 'upstream' (the release tag on "
-                   "GitHub; needs the network).  [default: <schemas>/karpenter]")
-@click.option("--jobs", type=click.IntRange(min=1),
-              help="One REPO: checks run at once [default: all].  Several: repositories validated at "
-                   "once, one process each [default: CPU count].")
-def validate(repos: tuple[Path, ...], only: list[str], skip: list[str], output_format: str, schemas: Path | None,
-             crds: str | None, jobs: int | None) -> None:
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--schemas",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Root of the local schema files (eksctl/, karpenter/).  [default: $EKSGEN_SCHEMAS, "
+    "or /usr/share/eksgen/schemas in the toolchain image]",
+)
+@click.option(
+    "--crds",
+    metavar="DIR|upstream",
+    help="Where Karpenter's CRDs come from: a directory, or 'upstream' (the release tag on "
+    "GitHub; needs the network).  [default: <schemas>/karpenter]",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="One REPO: checks run at once [default: all].  Several: repositories validated at "
+    "once, one process each [default: CPU count].",
+)
+def validate(
+    repos: tuple[Path, ...],
+    only: list[str],
+    skip: list[str],
+    output_format: str,
+    schemas: Path | None,
+    crds: str | None,
+    jobs: int | None,
+) -> None:
     """Check cluster repositories offline (default: the current directory).
 
     Checks, in order: values, render, eksctl, kubeconform, apiserver, policy, hygiene. With several
@@ -205,24 +267,38 @@ def validate(repos: tuple[Path, ...], only: list[str], skip: list[str], output_f
     if len(repos) > 1:
         from generator.validate import many
 
-        report = many.validate_many(repos, only=only, skip=skip, schemas=schemas, crds=crds,
-                                    jobs=jobs)
+        report = many.validate_many(repos, only=only, skip=skip, schemas=schemas, crds=crds, jobs=jobs)
         click.echo(json.dumps(report.as_json(), indent=2) if output_format == "json" else "\n".join(report.lines()))
         if report.interrupted:
             raise many.Interrupted("interrupted; the repositories without a result were not validated")
         if report.failed:
-            raise ValidationFailed(f"{len(report.failed)} of {len(report.results)} repositories failed: "
-                                   f"{', '.join(map(str, report.failed))}")
+            raise ValidationFailed(
+                f"{len(report.failed)} of {len(report.results)} repositories failed: "
+                f"{', '.join(map(str, report.failed))}"
+            )
         return
     (repo,) = repos
     ctx = validate_module.Context(repo, schemas=schemas, crds=crds)
     results = validate_module.run(ctx, only, skip, jobs=jobs)
     if output_format == "json":
-        click.echo(json.dumps({
-            "passed": all(r.passed for r in results),
-            "checks": [{"check": r.name, "passed": r.passed, "seconds": round(r.seconds, 4), "notes": r.notes,
-                        "findings": [vars(f) for f in r.findings]} for r in results],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "passed": all(r.passed for r in results),
+                    "checks": [
+                        {
+                            "check": r.name,
+                            "passed": r.passed,
+                            "seconds": round(r.seconds, 4),
+                            "notes": r.notes,
+                            "findings": [vars(f) for f in r.findings],
+                        }
+                        for r in results
+                    ],
+                },
+                indent=2,
+            )
+        )
     else:
         _print_results(results, github=os.environ.get("GITHUB_ACTIONS") == "true")
     failed = [r.name for r in results if not r.passed]
@@ -245,8 +321,13 @@ def _print_results(results: list, github: bool) -> None:
 
 @cli.command("set")
 @click.argument("assignments", nargs=-1, required=True, metavar="KEY=VALUE...")
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
 def set_command(assignments: tuple[str, ...], repo: Path) -> None:
     """Edit values.yaml (comments and layout kept), check it, and re-render rendered/.
 
@@ -260,26 +341,43 @@ def set_command(assignments: tuple[str, ...], repo: Path) -> None:
 
 @cli.command()
 @click.option("--base", required=True, metavar="REF", help="The git ref the cluster is at (e.g. origin/main).")
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
-@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
-              show_default=True)
-@click.option("--schemas", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Local schema root, to tell whether a Karpenter upgrade changes its CRDs.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the plan to this file instead of standard output.")
-@click.option("--from-deployed", is_flag=True,
-              help="Plan from the commit deployed on the cluster (read with the AWS CLI; the read-only plan "
-                   "role suffices); without one, from --base, and the plan says why.")
-def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output: Path | None,
-         from_deployed: bool) -> None:
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True
+)
+@click.option(
+    "--schemas",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Local schema root, to tell whether a Karpenter upgrade changes its CRDs.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the plan to this file instead of standard output.",
+)
+@click.option(
+    "--from-deployed",
+    is_flag=True,
+    help="Plan from the commit deployed on the cluster (read with the AWS CLI; the read-only plan "
+    "role suffices); without one, from --base, and the plan says why.",
+)
+def plan(
+    base: str, repo: Path, output_format: str, schemas: Path | None, output: Path | None, from_deployed: bool
+) -> None:
     """Explain what merging the working tree onto REF does to the cluster, in order."""
     from generator import plan as plan_module
     from generator.plan import markdown
 
     if not base.strip():  # an empty ref would silently plan from nothing deployed
-        raise click.BadParameter("must name a git ref (for example origin/main), not an empty string",
-                                 param_hint="'--base'")
+        raise click.BadParameter(
+            "must name a git ref (for example origin/main), not an empty string", param_hint="'--base'"
+        )
     label = None
     if from_deployed:
         from generator import deployed
@@ -288,8 +386,11 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
     result = plan_module.build(repo, base, schemas)
     if label:
         result.base = label
-    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n" if output_format == "json" \
+    text = (
+        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+        if output_format == "json"
         else markdown.render(result)
+    )
     if output:
         from generator import transaction
 
@@ -304,40 +405,77 @@ def plan(base: str, repo: Path, output_format: str, schemas: Path | None, output
     if result.kind == "blocked":  # the plan says why; the exit code fails the pull request's check
         from generator.errors import PlanIsBlocked
 
-        raise PlanIsBlocked(f"the plan is blocked by {len(result.blockers)} change(s) that cannot be applied; "
-                            "the plan says why and what to do instead")
+        raise PlanIsBlocked(
+            f"the plan is blocked by {len(result.blockers)} change(s) that cannot be applied; "
+            "the plan says why and what to do instead"
+        )
 
 
 @cli.command()
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
-@click.option("--github-repo", metavar="ORG/NAME",
-              help="The GitHub repository the roles trust.  [default: github-repo in .eksgen.yaml]")
-@click.option("--github-org-id", metavar="ID",
-              help="Numeric id of the repository's owner, for GitHub's immutable sub claim "
-                   "(gh api repos/ORG/NAME --jq .owner.id).")
-@click.option("--github-repo-id", metavar="ID",
-              help="Numeric id of the repository (gh api repos/ORG/NAME --jq .id).")
-@click.option("--legacy-subject", is_flag=True,
-              help="Trust the name-only sub claim (repo:ORG/NAME:...) of a repository created before "
-                   "15 July 2026 that has not opted in to immutable subject claims.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
+@click.option(
+    "--github-repo",
+    metavar="ORG/NAME",
+    help="The GitHub repository the roles trust.  [default: github-repo in .eksgen.yaml]",
+)
+@click.option(
+    "--github-org-id",
+    metavar="ID",
+    help="Numeric id of the repository's owner, for GitHub's immutable sub claim "
+    "(gh api repos/ORG/NAME --jq .owner.id).",
+)
+@click.option("--github-repo-id", metavar="ID", help="Numeric id of the repository (gh api repos/ORG/NAME --jq .id).")
+@click.option(
+    "--legacy-subject",
+    is_flag=True,
+    help="Trust the name-only sub claim (repo:ORG/NAME:...) of a repository created before "
+    "15 July 2026 that has not opted in to immutable subject claims.",
+)
 @click.option("--force", is_flag=True, help="Replace a bootstrap/github-oidc.yaml that differs.")
-def bootstrap(repo: Path, github_repo: str | None, github_org_id: str | None, github_repo_id: str | None,
-              legacy_subject: bool, force: bool) -> None:
+def bootstrap(
+    repo: Path,
+    github_repo: str | None,
+    github_org_id: str | None,
+    github_repo_id: str | None,
+    legacy_subject: bool,
+    force: bool,
+) -> None:
     """Write bootstrap/github-oidc.yaml: GitHub Actions' OIDC access to AWS (plan and deploy roles)."""
     from generator import bootstrap as bootstrap_module
 
-    settings, written = bootstrap_module.run(repo, github_repo, force=force, github_org_id=github_org_id,
-                                             github_repo_id=github_repo_id, legacy_subject=legacy_subject)
+    settings, written = bootstrap_module.run(
+        repo,
+        github_repo,
+        force=force,
+        github_org_id=github_org_id,
+        github_repo_id=github_repo_id,
+        legacy_subject=legacy_subject,
+    )
     click.echo(f"{'Wrote' if written.changed else 'Unchanged:'} {written.path}\n")
     click.echo(bootstrap_module.instructions(settings, written.path))
 
 
 @cli.command()
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository (a clone with full history).")
-@click.option("--wait-timeout", type=click.IntRange(min=1), default=600, show_default=True,
-              help="Seconds each readiness wait (Karpenter, NodePools, EC2NodeClasses) may take.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository (a clone with full history).",
+)
+@click.option(
+    "--wait-timeout",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    help="Seconds each readiness wait (Karpenter, NodePools, EC2NodeClasses) may take.",
+)
 def deploy(repo: Path, wait_timeout: int) -> None:
     """Make the cluster what rendered/ at HEAD says, planned from the deployed commit recorded on it.
 
@@ -351,8 +489,13 @@ def deploy(repo: Path, wait_timeout: int) -> None:
 
 
 @cli.command()
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def status(repo: Path, output_format: str) -> None:
     """Show the live cluster (version, node groups, add-ons, Karpenter, NodePools, deployed commit) and
@@ -367,11 +510,21 @@ def status(repo: Path, output_format: str) -> None:
 
 
 @cli.command()
-@click.option("--repo", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              default=Path("."), show_default=True, help="The cluster repository.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
 @click.option("--confirm", metavar="NAME", help="The cluster's name, typed out: nothing happens without it.")
-@click.option("--wait-timeout", type=click.IntRange(min=1), default=1800, show_default=True,
-              help="Seconds to wait for Karpenter to terminate its nodes.")
+@click.option(
+    "--wait-timeout",
+    type=click.IntRange(min=1),
+    default=1800,
+    show_default=True,
+    help="Seconds to wait for Karpenter to terminate its nodes.",
+)
 def destroy(repo: Path, confirm: str | None, wait_timeout: int) -> None:
     """Delete the cluster and everything deploys created for it: Karpenter's nodes and NodePools,
     Karpenter, the cluster (eksctl), Karpenter's AWS prerequisites stack."""
@@ -423,8 +576,11 @@ def _prompt_missing(raw: dict) -> dict:
         if key == "karpenter-version":
             k8s = str(raw.get("k8s-version", versions.DEFAULT_KUBERNETES))
             supported = versions.karpenter_versions_for(k8s)
-            default = versions.DEFAULT_KARPENTER if versions.DEFAULT_KARPENTER in supported else (
-                supported[-1] if supported else None)
+            default = (
+                versions.DEFAULT_KARPENTER
+                if versions.DEFAULT_KARPENTER in supported
+                else (supported[-1] if supported else None)
+            )
         if isinstance(default, list):
             default = ",".join(default)
         raw[key] = click.prompt(label, default=default or "", show_default=True) or None
@@ -447,7 +603,10 @@ def main() -> None:
     except Exception as exc:  # a bug: say so, keep the traceback out of the user's way
         if os.environ.get("EKSGEN_DEBUG") == "1":
             traceback.print_exc()
-        click.echo(f"eksgen: internal error ({type(exc).__name__}: {exc}); this is a bug. "
-                   "Set EKSGEN_DEBUG=1 for the traceback.", err=True)
+        click.echo(
+            f"eksgen: internal error ({type(exc).__name__}: {exc}); this is a bug. "
+            "Set EKSGEN_DEBUG=1 for the traceback.",
+            err=True,
+        )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -23,8 +23,13 @@ CLUSTER = "eksgen.io/cluster-commit"
 TIMEOUT = 60  # seconds for one describe-cluster
 # Where the AWS CLI finds credentials other than the instance metadata service, which a runner or
 # a laptop without credentials must not be sent to.
-_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+_CREDENTIALS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+)
 
 
 def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, str]:
@@ -36,8 +41,12 @@ def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, 
     if aws is None:
         return None, "the AWS CLI is not on PATH"
     try:
-        done = subprocess.run([aws, "eks", "describe-cluster", "--name", cluster, "--region", region,
-                               "--output", "json"], capture_output=True, text=True, timeout=TIMEOUT)
+        done = subprocess.run(
+            [aws, "eks", "describe-cluster", "--name", cluster, "--region", region, "--output", "json"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
         return None, f"describe-cluster did not answer within {TIMEOUT}s"
     if done.returncode != 0:

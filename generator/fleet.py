@@ -109,8 +109,11 @@ def parse(path: Path, data: object) -> Fleet:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise AnswerError("--fleet", str(path), "must be a mapping with a 'clusters' list (and optional 'defaults')")
-    problems += [f"unknown top-level key {key!r}; the keys are {', '.join(TOP_LEVEL_KEYS)}"
-                 for key in data if key not in TOP_LEVEL_KEYS]
+    problems += [
+        f"unknown top-level key {key!r}; the keys are {', '.join(TOP_LEVEL_KEYS)}"
+        for key in data
+        if key not in TOP_LEVEL_KEYS
+    ]
 
     defaults = data.get("defaults")
     if defaults is None:
@@ -150,15 +153,21 @@ def parse(path: Path, data: object) -> Fleet:
         entries.append(FleetEntry(name, answers))
 
     if problems:
-        rule = problems[0] if len(problems) == 1 else (
-            f"{len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
+        rule = (
+            problems[0]
+            if len(problems) == 1
+            else (f"{len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
+        )
         raise AnswerError("--fleet", str(path), rule)
     return Fleet(path, dict(defaults), entries)
 
 
 def _answer_key_problems(where: str, answers: dict) -> list[str]:
-    problems = [f"{where}: unknown key {key!r}; the keys are name, {', '.join(ANSWER_KEYS)}"
-                for key in answers if key not in ANSWER_KEYS]
+    problems = [
+        f"{where}: unknown key {key!r}; the keys are name, {', '.join(ANSWER_KEYS)}"
+        for key in answers
+        if key not in ANSWER_KEYS
+    ]
     tags = answers.get("tags")
     if tags is not None and not isinstance(tags, dict):
         problems.append(f"{where}: tags must be a map of KEY to VALUE")
@@ -190,10 +199,15 @@ def generate(
     workers = worker_count(jobs, len(work))
     done = parallel_map(_generate_one, work, workers)
     for (answers, _, _), result in zip(work, done, strict=True):
-        results[answers.name] = ClusterResult(answers.name, 0.0, error=INTERRUPTED, skipped=True) \
-            if result is None else result
-    return FleetReport([results[entry.name] for entry in fleet.clusters], time.perf_counter() - started, workers,
-                       interrupted=None in done)
+        results[answers.name] = (
+            ClusterResult(answers.name, 0.0, error=INTERRUPTED, skipped=True) if result is None else result
+        )
+    return FleetReport(
+        [results[entry.name] for entry in fleet.clusters],
+        time.perf_counter() - started,
+        workers,
+        interrupted=None in done,
+    )
 
 
 def _generate_one(job: tuple[Answers, Path, Path | None]) -> ClusterResult:
@@ -274,8 +288,9 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
             except KeyboardInterrupt:
                 pass  # scaffold.generate has cleaned up after itself
             return results
-        pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=_worker_started,
-                                   initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(items)), initializer=_worker_started, initargs=(os.getpid(),)
+        )
         try:
             futures = [pool.submit(function, item) for item in items]
             try:
@@ -316,6 +331,7 @@ def _exit_with_parent(parent: int) -> None:
 def _terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C in this process while the work runs (main thread only); as
     scaffold.generate does around one repository."""
+
     def _raise(signum, frame):  # noqa: ANN001
         raise KeyboardInterrupt
 
@@ -338,8 +354,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable
     right = set(right)
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return [
-        "  ".join([*(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(row[:-1])),
-                   row[-1]]).rstrip()
+        "  ".join(
+            [*(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(row[:-1])), row[-1]]
+        ).rstrip()
         for row in cells
     ]
 

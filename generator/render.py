@@ -106,9 +106,7 @@ def drift(repo: Path, files: dict[str, str]) -> list[Drift]:
     """How rendered/ on disk differs from `files`."""
     found: list[Drift] = []
     root = repo / RENDERED
-    on_disk = {
-        str(p.relative_to(repo)): p for p in sorted(root.rglob("*")) if p.is_file()
-    } if root.is_dir() else {}
+    on_disk = {str(p.relative_to(repo)): p for p in sorted(root.rglob("*")) if p.is_file()} if root.is_dir() else {}
     for rel, text in files.items():
         path = on_disk.get(rel)
         if path is None:

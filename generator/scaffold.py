@@ -119,15 +119,25 @@ def _first_commit(git: str, project: Path) -> None:
     tools.run([git, "init", "--quiet", "--initial-branch=main"], cwd=project, env=env)
     tools.run([git, "add", "--all"], cwd=project, env=env)
     tools.run(
-        [git, "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify",
-         "-m", "Generate cluster repository with eksgen"],
-        cwd=project, env=env,
+        [
+            git,
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "--quiet",
+            "--no-verify",
+            "-m",
+            "Generate cluster repository with eksgen",
+        ],
+        cwd=project,
+        env=env,
     )
 
 
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C, so that the cleanup above runs for both."""
+
     def _raise(signum, frame):  # noqa: ANN001
         raise KeyboardInterrupt
 

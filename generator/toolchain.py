@@ -32,8 +32,11 @@ def wheel_for_image(explicit: Path | None = None) -> Path | None:
     """The wheel to place in toolchain/wheels/, or None when the image installs from PyPI."""
     if explicit is not None:
         if explicit.name != wheel_name() or not explicit.is_file():
-            raise AnswerError("--toolchain-wheel", str(explicit),
-                              f"must be an existing {wheel_name()} (the image runs the eksgen that generates)")
+            raise AnswerError(
+                "--toolchain-wheel",
+                str(explicit),
+                f"must be an existing {wheel_name()} (the image runs the eksgen that generates)",
+            )
         return explicit
     return _build_own_wheel() if resources.is_source_checkout() else None
 
@@ -44,8 +47,13 @@ def _build_own_wheel() -> Path:
     out = Path(tempfile.mkdtemp(prefix="eksgen-wheel-"))
     atexit.register(shutil.rmtree, out, ignore_errors=True)
     project = resources.template_dir().parent
-    done = subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)],
-                          cwd=project, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wheel = out / wheel_name()
     if done.returncode != 0 or not wheel.is_file():
         raise EksgenError(

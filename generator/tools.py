@@ -22,11 +22,11 @@ HOW_TO_GET = {
     "git": "install git from your package manager (apt-get install git, brew install git)",
     # The tools of deploy, status and destroy; the toolchain image has each at its pinned version.
     "eksctl": f"install eksctl v{versions.EKSCTL_VERSION} (https://eksctl.io/installation/), or run "
-              "./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    "./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
     "kubectl": "install the kubectl release of the cluster's Kubernetes minor (https://kubernetes.io/docs/tasks/"
-               "tools/), or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    "tools/), or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
     "aws": "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), "
-           "or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    "or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
 }
 
 
@@ -43,9 +43,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a program, capturing output; a non-zero exit becomes a ToolFailedError."""
     try:
-        result = subprocess.run(
-            list(args), cwd=cwd, env=env, capture_output=True, text=True, check=False
-        )
+        result = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise ToolMissingError(f"{args[0]} is not on PATH: {HOW_TO_GET.get(args[0], 'install it')}") from None
     if result.returncode != 0:
@@ -60,8 +58,13 @@ def succeeds(args: Sequence[str], *, cwd: Path | None = None) -> bool:
 
 
 def stream(
-    args: Sequence[str], *, cwd: Path | None, env: dict[str, str] | None, timeout: float,
-    on_line: Callable[[str], None], keep: int = 30,
+    args: Sequence[str],
+    *,
+    cwd: Path | None,
+    env: dict[str, str] | None,
+    timeout: float,
+    on_line: Callable[[str], None],
+    keep: int = 30,
 ) -> tuple[int, list[str]]:
     """Run a long program, passing each line of its output (stdout and stderr) to `on_line` as it comes.
 
@@ -69,8 +72,17 @@ def stream(
     killed; its exit code is then -9 and the last line says so. A missing program is a ToolMissingError.
     """
     try:
-        process = subprocess.Popen(list(args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, encoding="utf-8", errors="replace")
+        process = subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
     except FileNotFoundError:
         name = Path(args[0]).name
         raise ToolMissingError(f"{name} is not on PATH: {HOW_TO_GET.get(name, 'install it')}") from None

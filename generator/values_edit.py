@@ -41,7 +41,8 @@ def parse_assignment(text: str) -> Assignment:
         match = _SEGMENT.fullmatch(segment)
         if not sep or not match:
             raise AnswerError(
-                "KEY", key or text,
+                "KEY",
+                key or text,
                 "must be KEY=VALUE with a dotted key such as karpenter.nodePool.limits.cpu or addons[0].version",
             )
         path.append(match.group(1))
@@ -108,7 +109,7 @@ def _toolchain_for(repo: Path, minor: str) -> str | None:
     match = _KUBECTL_ARG.search(text)
     if match is None or match.group(1) == release.kubectl:
         return None
-    return text[:match.start(1)] + release.kubectl + text[match.end(1):]
+    return text[: match.start(1)] + release.kubectl + text[match.end(1) :]
 
 
 def _round_trip() -> YAML:
@@ -128,7 +129,8 @@ def _schema_at(schema: dict, path: tuple[str | int, ...]) -> dict:
             node = node.get("items", {})
         else:
             node = node.get("properties", {}).get(part) or (
-                node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {})
+                node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {}
+            )
     return _resolve(schema, node)
 
 

@@ -36,7 +36,7 @@ class KubernetesRelease:
     end_of_extended_support: date  # then EKS upgrades the control plane itself
 
     def support_on(self, day: date) -> str:
-        """"standard", "extended" or "ended" on a given day."""
+        """ "standard", "extended" or "ended" on a given day."""
         if day <= self.end_of_standard_support:
             return "standard"
         return "extended" if day <= self.end_of_extended_support else "ended"
@@ -52,14 +52,38 @@ class KubernetesRelease:
 #   (CHANGELOG.md at tag v20260724: amazon-eks-node-al2023-x86_64-standard-1.3x-v20260714).
 AMI_ALIAS = "al2023@v20260714"
 KUBERNETES: dict[str, KubernetesRelease] = {
-    "1.32": KubernetesRelease("1.32", kubectl="1.32.13", ami_alias=AMI_ALIAS, released=date(2025, 1, 23),
-                              end_of_standard_support=date(2026, 3, 23), end_of_extended_support=date(2027, 3, 23)),
-    "1.33": KubernetesRelease("1.33", kubectl="1.33.13", ami_alias=AMI_ALIAS, released=date(2025, 5, 29),
-                              end_of_standard_support=date(2026, 7, 29), end_of_extended_support=date(2027, 7, 29)),
-    "1.34": KubernetesRelease("1.34", kubectl="1.34.4", ami_alias=AMI_ALIAS, released=date(2025, 10, 2),
-                              end_of_standard_support=date(2026, 12, 2), end_of_extended_support=date(2027, 12, 2)),
-    "1.35": KubernetesRelease("1.35", kubectl="1.35.4", ami_alias=AMI_ALIAS, released=date(2026, 1, 27),
-                              end_of_standard_support=date(2027, 3, 27), end_of_extended_support=date(2028, 3, 27)),
+    "1.32": KubernetesRelease(
+        "1.32",
+        kubectl="1.32.13",
+        ami_alias=AMI_ALIAS,
+        released=date(2025, 1, 23),
+        end_of_standard_support=date(2026, 3, 23),
+        end_of_extended_support=date(2027, 3, 23),
+    ),
+    "1.33": KubernetesRelease(
+        "1.33",
+        kubectl="1.33.13",
+        ami_alias=AMI_ALIAS,
+        released=date(2025, 5, 29),
+        end_of_standard_support=date(2026, 7, 29),
+        end_of_extended_support=date(2027, 7, 29),
+    ),
+    "1.34": KubernetesRelease(
+        "1.34",
+        kubectl="1.34.4",
+        ami_alias=AMI_ALIAS,
+        released=date(2025, 10, 2),
+        end_of_standard_support=date(2026, 12, 2),
+        end_of_extended_support=date(2027, 12, 2),
+    ),
+    "1.35": KubernetesRelease(
+        "1.35",
+        kubectl="1.35.4",
+        ami_alias=AMI_ALIAS,
+        released=date(2026, 1, 27),
+        end_of_standard_support=date(2027, 3, 27),
+        end_of_extended_support=date(2028, 3, 27),
+    ),
 }
 
 
@@ -73,10 +97,12 @@ def extended_support_warning(minor: str, on: date | None = None) -> str | None:
     release, day = KUBERNETES[minor], on or today()
     if release.support_on(day) != "extended":
         return None
-    return (f"Kubernetes {minor} left EKS standard support on {release.end_of_standard_support} and is in "
-            f"extended support until {release.end_of_extended_support}: the control plane costs six times the "
-            f"standard price per hour (Amazon EKS pricing); Kubernetes {default_kubernetes(day)} is in standard "
-            "support")
+    return (
+        f"Kubernetes {minor} left EKS standard support on {release.end_of_standard_support} and is in "
+        f"extended support until {release.end_of_extended_support}: the control plane costs six times the "
+        f"standard price per hour (Amazon EKS pricing); Kubernetes {default_kubernetes(day)} is in standard "
+        "support"
+    )
 
 
 def default_kubernetes(on: date | None = None) -> str:
@@ -98,9 +124,7 @@ class KarpenterRelease:
     controller_policies: tuple[str, ...]
 
     def supports(self, kubernetes_minor: str) -> bool:
-        return minor_key(self.min_kubernetes) <= minor_key(kubernetes_minor) <= minor_key(
-            self.max_kubernetes
-        )
+        return minor_key(self.min_kubernetes) <= minor_key(kubernetes_minor) <= minor_key(self.max_kubernetes)
 
 
 # Ranges from Karpenter's compatibility matrix (schemas/karpenter/compatibility.yaml). The 1.0 line

@@ -34,8 +34,9 @@ def sha256(data: bytes) -> str:
 
 
 def module_dir(module: str, version: str) -> Path:
-    out = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["go", "mod", "download", "-json", f"{module}@{version}"], capture_output=True, text=True, check=False
+    )
     info = json.loads(out.stdout or "{}")
     if out.returncode or "Dir" not in info:
         sys.exit(f"go mod download {module}@{version} failed: {info.get('Error') or out.stderr.strip()}")
@@ -91,8 +92,10 @@ def add(kind: str, version: str) -> int:
         files = {f"eksctl/v{version}/schema.json": (EKSCTL_MODULE, f"v{version}", EKSCTL_SCHEMA)}
     elif kind == "karpenter":
         crds = module_dir(KARPENTER_MODULE, f"v{version}") / KARPENTER_CRDS
-        files = {f"karpenter/v{version}/crds/{p.name}": (KARPENTER_MODULE, f"v{version}", f"{KARPENTER_CRDS}/{p.name}")
-                 for p in sorted(crds.glob("*.yaml"))}
+        files = {
+            f"karpenter/v{version}/crds/{p.name}": (KARPENTER_MODULE, f"v{version}", f"{KARPENTER_CRDS}/{p.name}")
+            for p in sorted(crds.glob("*.yaml"))
+        }
     else:
         sys.exit(f"unknown kind {kind!r}: eksctl or karpenter")
     for file, (module, tag, path) in files.items():
@@ -100,8 +103,9 @@ def add(kind: str, version: str) -> int:
         (SCHEMAS / file).parent.mkdir(parents=True, exist_ok=True)
         (SCHEMAS / file).write_bytes(body)
         data["files"] = [e for e in data["files"] if e["file"] != file]
-        data["files"].append({"file": file, "sha256": sha256(body),
-                              "source": {"goModule": module, "version": tag, "path": path}})
+        data["files"].append(
+            {"file": file, "sha256": sha256(body), "source": {"goModule": module, "version": tag, "path": path}}
+        )
     data["files"].sort(key=lambda e: e["file"])
     PROVENANCE.write_text(json.dumps(data, indent=2) + "\n")
     print(f"added {len(files)} files; run `python scripts/schemas.py check`")

@@ -36,9 +36,13 @@ class Aws:
     def client(self, service: str):  # noqa: ANN201 - boto3's client types are generated
         import boto3  # imported when a test uses AWS, not by every test run
 
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint,
-                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"])
+        return boto3.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        )
 
     def cli(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the aws CLI against moto; a failure shows its output."""
@@ -49,8 +53,17 @@ class Aws:
 
     def deploy(self, template: Path, stack: str, *overrides: str) -> subprocess.CompletedProcess[str]:
         """`aws cloudformation deploy`, as the deploy step and the bootstrap instructions run it."""
-        args = ["cloudformation", "deploy", "--template-file", str(template), "--stack-name", stack,
-                "--capabilities", "CAPABILITY_NAMED_IAM", "--no-fail-on-empty-changeset"]
+        args = [
+            "cloudformation",
+            "deploy",
+            "--template-file",
+            str(template),
+            "--stack-name",
+            stack,
+            "--capabilities",
+            "CAPABILITY_NAMED_IAM",
+            "--no-fail-on-empty-changeset",
+        ]
         if overrides:
             args += ["--parameter-overrides", *overrides]
         return self.cli(*args)
@@ -77,8 +90,15 @@ def moto_endpoint() -> Iterator[str]:
 
 
 # Variables that could send the aws CLI or boto3 elsewhere, or to real credentials.
-_CLEARED = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
-            "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE", "AWS_DEFAULT_PROFILE")
+_CLEARED = (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CA_BUNDLE",
+    "AWS_DEFAULT_PROFILE",
+)
 
 
 def environment(endpoint: str, folder: Path) -> dict[str, str]:
@@ -86,17 +106,19 @@ def environment(endpoint: str, folder: Path) -> dict[str, str]:
     config = folder / "aws-config"
     config.write_text(f"[default]\nregion = {REGION}\n", encoding="utf-8")
     env = {name: value for name, value in os.environ.items() if name not in _CLEARED}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_CONFIG_FILE": str(config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_PAGER": "",
-    })
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_CONFIG_FILE": str(config),
+            "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_PAGER": "",
+        }
+    )
     return env
 
 

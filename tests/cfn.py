@@ -49,7 +49,7 @@ def resolve(node: object, parameters: dict[str, str] | None = None) -> object:
     if not isinstance(node, dict):
         return node
     if len(node) == 1:
-        (key, value), = node.items()
+        ((key, value),) = node.items()
         if key == "Ref":
             return parameters.get(value) or PSEUDO.get(value) or f"<ref:{value}>"
         if key == "Fn::GetAtt":

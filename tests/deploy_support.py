@@ -29,10 +29,20 @@ CLUSTER = "demo"
 
 # Calls that read, by tool and leading arguments; everything else a deploy runs is a change.
 _READS = {
-    "aws": [["--version"], ["sts", "get-caller-identity"], ["eks", "describe-cluster"], ["eks", "list-nodegroups"],
-            ["eks", "describe-nodegroup"], ["eks", "update-kubeconfig"], ["cloudformation", "describe-stacks"],
-            ["cloudformation", "get-template"], ["cloudformation", "wait"], ["ec2", "describe-instances"],
-            ["logs", "describe-log-groups"], ["iam", "get-role"]],
+    "aws": [
+        ["--version"],
+        ["sts", "get-caller-identity"],
+        ["eks", "describe-cluster"],
+        ["eks", "list-nodegroups"],
+        ["eks", "describe-nodegroup"],
+        ["eks", "update-kubeconfig"],
+        ["cloudformation", "describe-stacks"],
+        ["cloudformation", "get-template"],
+        ["cloudformation", "wait"],
+        ["ec2", "describe-instances"],
+        ["logs", "describe-log-groups"],
+        ["iam", "get-role"],
+    ],
     "eksctl": [["version"], ["get"]],
     "helm": [["version"], ["list"], ["get"]],
     "kubectl": [["version"], ["get"], ["wait"], ["diff"]],
@@ -51,7 +61,7 @@ class Call:
 
     @property
     def reads(self) -> bool:
-        return any(self.args[:len(p)] == p for p in _READS[self.tool])
+        return any(self.args[: len(p)] == p for p in _READS[self.tool])
 
 
 @dataclass
@@ -102,8 +112,14 @@ def fakes_fixture(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_STATE_DIR", str(state))
     monkeypatch.setenv("FAKE_REAL_AWS", real_aws)
-    for name in ("FAKE_FAIL", "GITHUB_STEP_SUMMARY", "FAKE_AWS_REAL_VERSION", "FAKE_KUBECTL_VERSION",
-                 "FAKE_EKSCTL_VERSION", "FAKE_HELM_VERSION"):
+    for name in (
+        "FAKE_FAIL",
+        "GITHUB_STEP_SUMMARY",
+        "FAKE_AWS_REAL_VERSION",
+        "FAKE_KUBECTL_VERSION",
+        "FAKE_EKSCTL_VERSION",
+        "FAKE_HELM_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
     return Fakes(state, aws, monkeypatch)
 
@@ -123,13 +139,22 @@ def copy_repo(pristine: Path, folder: Path) -> Path:
 def commit(repo: Path, *assignments: str, message: str | None = None) -> str:
     """`eksgen set` the assignments (re-rendering rendered/), commit, and return the new HEAD."""
     set_values(repo, list(assignments))
-    git = ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.com",
-           "-c", "commit.gpgsign=false"]
+    git = [
+        "git",
+        "-C",
+        str(repo),
+        "-c",
+        "user.name=test",
+        "-c",
+        "user.email=test@example.com",
+        "-c",
+        "commit.gpgsign=false",
+    ]
     subprocess.run([*git, "commit", "--quiet", "--all", "-m", message or ", ".join(assignments)], check=True)
     return head(repo)
 
 
 def head(repo: Path) -> str:
-    return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                          check=True).stdout.strip()
-
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()

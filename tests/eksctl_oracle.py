@@ -79,18 +79,20 @@ def cluster_versions(today: date | None = None) -> dict:
     for minor in sorted(versions.KUBERNETES, key=versions.minor_key):
         release = versions.KUBERNETES[minor]
         status = _STATUS[release.support_on(day)]
-        entries.append({
-            "clusterVersion": minor,
-            "clusterType": "eks",
-            "defaultPlatformVersion": "eks.1",
-            "defaultVersion": minor == default,
-            "releaseDate": _epoch(release.released),
-            "endOfStandardSupportDate": _epoch(release.end_of_standard_support),
-            "endOfExtendedSupportDate": _epoch(release.end_of_extended_support),
-            "status": status,
-            "versionStatus": status,
-            "kubernetesPatchVersion": release.kubectl,
-        })
+        entries.append(
+            {
+                "clusterVersion": minor,
+                "clusterType": "eks",
+                "defaultPlatformVersion": "eks.1",
+                "defaultVersion": minor == default,
+                "releaseDate": _epoch(release.released),
+                "endOfStandardSupportDate": _epoch(release.end_of_standard_support),
+                "endOfExtendedSupportDate": _epoch(release.end_of_extended_support),
+                "status": status,
+                "versionStatus": status,
+                "kubernetesPatchVersion": release.kubectl,
+            }
+        )
     return {"clusterVersions": entries}
 
 
@@ -107,10 +109,13 @@ def availability_zones(region: str) -> bytes:
         f"<regionName>{region}</regionName><zoneId>{short}-az{n}</zoneId><zoneType>availability-zone</zoneType>"
         f"<optInStatus>opt-in-not-required</optInStatus><groupName>{region}</groupName>"
         f"<networkBorderGroup>{region}</networkBorderGroup><messageSet/></item>"
-        for n, letter in enumerate("abc", 1))
-    return (f'<?xml version="1.0" encoding="UTF-8"?><DescribeAvailabilityZonesResponse '
-            f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
-            f"<availabilityZoneInfo>{items}</availabilityZoneInfo></DescribeAvailabilityZonesResponse>").encode()
+        for n, letter in enumerate("abc", 1)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><DescribeAvailabilityZonesResponse '
+        f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
+        f"<availabilityZoneInfo>{items}</availabilityZoneInfo></DescribeAvailabilityZonesResponse>"
+    ).encode()
 
 
 def instance_type_offerings(region: str, payload: bytes) -> bytes:
@@ -121,14 +126,20 @@ def instance_type_offerings(region: str, payload: bytes) -> bytes:
     that a region lacks: that judgement needs AWS itself.
     """
     form = urllib.parse.parse_qs(payload.decode())
-    types = sorted({v for k, values in form.items() if re.fullmatch(r"Filter\.\d+\.Value\.\d+", k)
-                    for v in values if "." in v})
-    items = "".join(f"<item><instanceType>{kind}</instanceType><locationType>availability-zone</locationType>"
-                    f"<location>{region}{letter}</location></item>" for kind in types for letter in "abc")
-    return (f'<?xml version="1.0" encoding="UTF-8"?><DescribeInstanceTypeOfferingsResponse '
-            f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
-            f"<instanceTypeOfferingSet>{items}</instanceTypeOfferingSet></DescribeInstanceTypeOfferingsResponse>"
-            ).encode()
+    types = sorted(
+        {v for k, values in form.items() if re.fullmatch(r"Filter\.\d+\.Value\.\d+", k) for v in values if "." in v}
+    )
+    items = "".join(
+        f"<item><instanceType>{kind}</instanceType><locationType>availability-zone</locationType>"
+        f"<location>{region}{letter}</location></item>"
+        for kind in types
+        for letter in "abc"
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><DescribeInstanceTypeOfferingsResponse '
+        f'xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>eksgen-oracle</requestId>'
+        f"<instanceTypeOfferingSet>{items}</instanceTypeOfferingSet></DescribeInstanceTypeOfferingsResponse>"
+    ).encode()
 
 
 class EksStandIn:
@@ -188,8 +199,9 @@ class EksStandIn:
                     status, data, kind = 200, instance_type_offerings(region, payload), "text/xml;charset=UTF-8"
                 else:  # moto answers the rest (DescribeInstanceTypeOfferings, ...)
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                    request = urllib.request.Request(f"{stand_in.forward_ec2}{self.path}", data=payload,
-                                                     headers=headers, method=self.command)
+                    request = urllib.request.Request(
+                        f"{stand_in.forward_ec2}{self.path}", data=payload, headers=headers, method=self.command
+                    )
                     try:
                         with urllib.request.urlopen(request, timeout=30) as response:
                             status, data = response.status, response.read()
@@ -225,7 +237,7 @@ class EksStandIn:
         self._server.server_close()
 
     def seen(self, marker: str) -> list[str]:
-        """"SERVICE METHOD PATH" of the requests whose User-Agent carries `marker`."""
+        """ "SERVICE METHOD PATH" of the requests whose User-Agent carries `marker`."""
         with self._lock:
             return [f"{service} {method} {path}" for service, method, path, agent in self.requests if marker in agent]
 
@@ -275,9 +287,16 @@ class EksctlOracle:
         AWS_ENDPOINT_URL_<SERVICE> next, and AWS_ENDPOINT_URL is the SDK's fallback for the rest.
         """
         env = {"AWS_ENDPOINT_URL": aws}
-        for own, sdk in (("STS", "STS"), ("EC2", "EC2"), ("CLOUDFORMATION", "CLOUDFORMATION"), ("IAM", "IAM"),
-                         ("ELB", "ELASTIC_LOAD_BALANCING"), ("ELBV2", "ELASTIC_LOAD_BALANCING_V2"),
-                         ("CLOUDTRAIL", "CLOUDTRAIL"), ("EKS", "EKS")):
+        for own, sdk in (
+            ("STS", "STS"),
+            ("EC2", "EC2"),
+            ("CLOUDFORMATION", "CLOUDFORMATION"),
+            ("IAM", "IAM"),
+            ("ELB", "ELASTIC_LOAD_BALANCING"),
+            ("ELBV2", "ELASTIC_LOAD_BALANCING_V2"),
+            ("CLOUDTRAIL", "CLOUDTRAIL"),
+            ("EKS", "EKS"),
+        ):
             url = self.eks.url if own == "EKS" else aws
             env[f"AWS_{own}_ENDPOINT"] = url
             env[f"AWS_ENDPOINT_URL_{sdk}"] = url
@@ -290,18 +309,28 @@ class EksctlOracle:
         if kind == "dry-run":  # EC2 through the stand-in, for the zones moto does not know
             env["AWS_EC2_ENDPOINT"] = env["AWS_ENDPOINT_URL_EC2"] = self.eks.url
         try:
-            process = subprocess.run([str(self.binary), *args], cwd=self.workdir, env=env, capture_output=True,
-                                     text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.run(
+                [str(self.binary), *args],
+                cwd=self.workdir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired as error:
-            said = "".join(part.decode(errors="replace") if isinstance(part, bytes) else part or ""
-                           for part in (error.stdout, error.stderr))  # bytes here, even with text=True
+            said = "".join(
+                part.decode(errors="replace") if isinstance(part, bytes) else part or ""
+                for part in (error.stdout, error.stderr)
+            )  # bytes here, even with text=True
             raise AssertionError(f"eksctl {' '.join(args)} ran over {TIMEOUT} s:\n{said}") from error
         return process, marker
 
     def dry_run(self, config_path: Path) -> Result:
         """`eksctl create cluster -f PATH --dry-run`: ok and the completed config, or the error."""
-        process, _ = self._run(["create", "cluster", "-f", str(config_path), "--dry-run"], self.moto_endpoint,
-                               kind="dry-run")
+        process, _ = self._run(
+            ["create", "cluster", "-f", str(config_path), "--dry-run"], self.moto_endpoint, kind="dry-run"
+        )
         output = process.stdout + process.stderr
         if process.returncode != 0:
             return Result(False, output)
@@ -352,11 +381,19 @@ def eksctl_oracle(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) 
 
     if not EKSCTL.is_file():
         pytest.fail(f"{EKSCTL} is missing: run `make setup` to build the pinned tools", pytrace=False)
-    version = subprocess.run([str(EKSCTL), "version"], capture_output=True, text=True, timeout=30,
-                             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path_factory.mktemp("eksctl-home"))})
+    version = subprocess.run(
+        [str(EKSCTL), "version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path_factory.mktemp("eksctl-home"))},
+    )
     if version.stdout.strip() != EKSCTL_VERSION:
-        pytest.fail(f"{EKSCTL} is eksctl {version.stdout.strip() or version.stderr.strip()!r}, the pin is "
-                    f"{EKSCTL_VERSION}: run `make setup`", pytrace=False)
+        pytest.fail(
+            f"{EKSCTL} is eksctl {version.stdout.strip() or version.stderr.strip()!r}, the pin is "
+            f"{EKSCTL_VERSION}: run `make setup`",
+            pytrace=False,
+        )
     eks = EksStandIn().start()
     eks.forward_ec2 = moto_endpoint
     try:

@@ -24,9 +24,12 @@ GIT = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgs
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("review")
-    return {"1.35": generate(Answers.from_raw("review", {"aws-account-id": "123456789012"}), base / "a"),
-            "1.34": generate(Answers.from_raw("review", {"k8s-version": "1.34", "aws-account-id": "123456789012"}),
-                             base / "b")}
+    return {
+        "1.35": generate(Answers.from_raw("review", {"aws-account-id": "123456789012"}), base / "a"),
+        "1.34": generate(
+            Answers.from_raw("review", {"k8s-version": "1.34", "aws-account-id": "123456789012"}), base / "b"
+        ),
+    }
 
 
 @pytest.fixture
@@ -52,7 +55,12 @@ def test_item_9_addons_move_to_the_new_minor_after_a_control_plane_upgrade(prist
     plan = plan_module.build(repo, "main")
     updates = [a.command for a in plan.actions if a.phase == "addons"]
     assert [c[c.index("--name") + 1] for c in updates] == [
-        "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "aws-ebs-csi-driver",
+    ]
     for command in updates:
         assert command[:3] == ["eksctl", "update", "addon"] and command[command.index("--version") + 1] == "latest"
         assert "--config-file" not in command
@@ -67,8 +75,13 @@ def test_item_13_an_addon_added_later_keeps_its_pod_identity(repo, eksctl_oracle
     pkg/actions/addon/create.go). So an add-on with an identity is created from the config file,
     where the chart writes its association and boundary; eksctl skips the add-ons that exist."""
     _commit(repo, "addons=[{name: vpc-cni}, {name: coredns}, {name: kube-proxy}, {name: eks-pod-identity-agent}]")
-    set_values(repo, ["addons=[{name: vpc-cni}, {name: coredns}, {name: kube-proxy}, {name: eks-pod-identity-agent},"
-                      " {name: aws-ebs-csi-driver, useDefaultPodIdentityAssociations: true}]"])
+    set_values(
+        repo,
+        [
+            "addons=[{name: vpc-cni}, {name: coredns}, {name: kube-proxy}, {name: eks-pod-identity-agent},"
+            " {name: aws-ebs-csi-driver, useDefaultPodIdentityAssociations: true}]"
+        ],
+    )
     (install,) = [a.command for a in plan_module.build(repo, "main").actions if a.title.startswith("install add-on")]
     assert install == ["eksctl", "create", "addon", "--config-file", "rendered/eksctl/cluster.yaml"]
     config = yaml.safe_load((repo / "rendered/eksctl/cluster.yaml").read_text())

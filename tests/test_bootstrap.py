@@ -42,8 +42,11 @@ PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{HOST}"
 
 
 def _new(out: Path, *options: str) -> Path:
-    result = CliRunner().invoke(cli, ["new", CLUSTER, "--output-dir", str(out), "--no-input",
-                                      "--aws-account-id", ACCOUNT, *options], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["new", CLUSTER, "--output-dir", str(out), "--no-input", "--aws-account-id", ACCOUNT, *options],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     return out / CLUSTER
 
@@ -85,8 +88,19 @@ def test_writes_the_template_and_says_how_to_deploy_it(written, repo):
     assert path.is_file()
     assert output.startswith(f"Wrote {path}\n")
     assert _printed_deploy_command(output) == [
-        "aws", "cloudformation", "deploy", "--template-file", str(path), "--stack-name", "my-cluster-github-oidc",
-        "--region", "us-west-2", "--capabilities", "CAPABILITY_NAMED_IAM", "--no-fail-on-empty-changeset"]
+        "aws",
+        "cloudformation",
+        "deploy",
+        "--template-file",
+        str(path),
+        "--stack-name",
+        "my-cluster-github-oidc",
+        "--region",
+        "us-west-2",
+        "--capabilities",
+        "CAPABILITY_NAMED_IAM",
+        "--no-fail-on-empty-changeset",
+    ]
     assert f"--parameter-overrides ExistingOIDCProviderArn={PROVIDER_ARN}" in output
     variables = dict(re.findall(r"^\s+(AWS_[A-Z_]+)\s{2,}(\S+)$", output, re.MULTILINE))
     assert variables == {
@@ -134,12 +148,22 @@ def test_github_repo_option_supplies_or_overrides_the_answer(generated_without_g
     repo = Path(shutil.copytree(generated_without_github_repo, tmp_path / "copy"))
     bad = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "not a repo", *IDS)
     assert bad.exit_code == 2 and "ORG/NAME" in bad.output
-    result = cli_invoke("bootstrap", "--repo", repo, "--github-repo", "other-org/cluster-repo",
-                        "--github-org-id", "42", "--github-repo-id", "4242")
+    result = cli_invoke(
+        "bootstrap",
+        "--repo",
+        repo,
+        "--github-repo",
+        "other-org/cluster-repo",
+        "--github-org-id",
+        "42",
+        "--github-repo-id",
+        "4242",
+    )
     assert result.exit_code == 0, result.output
     trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
-        "repo:other-org@42/cluster-repo@4242:environment:production")
+        "repo:other-org@42/cluster-repo@4242:environment:production"
+    )
 
 
 def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
@@ -151,7 +175,8 @@ def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
     assert result.exit_code == 0, result.output
     trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
-        "repo:acme@123456/eks-prod@789012:environment:prod eu")
+        "repo:acme@123456/eks-prod@789012:environment:prod eu"
+    )
     assert "'prod eu'" in result.output
 
 
@@ -179,16 +204,24 @@ def _policies(path: Path) -> dict[str, dict]:
     """Every policy document of the template: the roles' inline policies and the managed policies."""
     resources = _resources(path)
     out = {role: resources[role]["Properties"]["Policies"][0]["PolicyDocument"] for role in ("PlanRole", "DeployRole")}
-    out.update({name: resource["Properties"]["PolicyDocument"] for name, resource in resources.items()
-                if resource["Type"] == "AWS::IAM::ManagedPolicy"})
+    out.update(
+        {
+            name: resource["Properties"]["PolicyDocument"]
+            for name, resource in resources.items()
+            if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        }
+    )
     return out
 
 
 def _deploy_permissions(path: Path) -> list[dict]:
     """The deploy role's statements: its inline policy and the managed policies attached to it."""
     resources = _resources(path)
-    attached = [r["Properties"]["PolicyDocument"] for r in resources.values()
-                if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": "DeployRole"} in r["Properties"].get("Roles", [])]
+    attached = [
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy" and {"Ref": "DeployRole"} in r["Properties"].get("Roles", [])
+    ]
     inline = resources["DeployRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     return [s for document in [inline, *attached] for s in document["Statement"]]
 
@@ -218,8 +251,11 @@ def test_trust_policies_claim_by_claim(written):
         (statement,) = resources[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         assert statement["Effect"] == "Allow"
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        assert statement["Principal"] == {"Federated": {"Fn::If": [
-            "CreateOIDCProvider", {"Ref": "GitHubOIDCProvider"}, {"Ref": "ExistingOIDCProviderArn"}]}}
+        assert statement["Principal"] == {
+            "Federated": {
+                "Fn::If": ["CreateOIDCProvider", {"Ref": "GitHubOIDCProvider"}, {"Ref": "ExistingOIDCProviderArn"}]
+            }
+        }
         assert statement["Condition"] == {"StringEquals": {f"{HOST}:aud": "sts.amazonaws.com", f"{HOST}:sub": subject}}
 
 
@@ -240,8 +276,11 @@ def test_plan_role_only_reads(written):
     path, _ = written
     (policy,) = _resources(path)["PlanRole"]["Properties"]["Policies"]
     actions = [a for s in policy["PolicyDocument"]["Statement"] for a in s["Action"]]
-    writes = [a for a in actions if not re.match(r"^[a-z0-9-]+:(Describe|Get|List)", a)
-              and a != "cloudformation:ValidateTemplate"]
+    writes = [
+        a
+        for a in actions
+        if not re.match(r"^[a-z0-9-]+:(Describe|Get|List)", a) and a != "cloudformation:ValidateTemplate"
+    ]
     assert writes == []
 
 
@@ -258,8 +297,11 @@ def test_roles_are_held_to_the_clusters_region_wherever_the_stack_is_deployed(wr
     path, _ = written
     text = path.read_text()
     assert "AWS::Region" not in text, "the region comes from values.yaml, not from where the stack runs"
-    regions = {s["Condition"]["StringEquals"]["aws:RequestedRegion"] for s in _deploy_permissions(path)
-               if "aws:RequestedRegion" in s.get("Condition", {}).get("StringEquals", {})}
+    regions = {
+        s["Condition"]["StringEquals"]["aws:RequestedRegion"]
+        for s in _deploy_permissions(path)
+        if "aws:RequestedRegion" in s.get("Condition", {}).get("StringEquals", {})
+    }
     assert regions == {"us-west-2"}
 
 
@@ -274,8 +316,11 @@ def _assumable(trust: dict, provider: str, claims: dict[str, str]) -> bool:
             continue
         if statement["Principal"] != {"Federated": provider}:
             continue
-        if all(_holds(operator, key, expected, claims)
-               for operator, keys in statement.get("Condition", {}).items() for key, expected in keys.items()):
+        if all(
+            _holds(operator, key, expected, claims)
+            for operator, keys in statement.get("Condition", {}).items()
+            for key, expected in keys.items()
+        ):
             return True
     return False
 
@@ -296,17 +341,29 @@ def _holds(operator: str, key: str, expected: str | list[str], claims: dict[str,
 TOKENS = {  # GitHub's sub claim formats (docs: "Example subject claims"; immutable form with ids)
     "pull request": ("sts.amazonaws.com", PLAN_SUB, {"PlanRole"}),
     "job in the production environment": ("sts.amazonaws.com", DEPLOY_SUB, {"DeployRole"}),
-    "push to main without environment": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:ref:refs/heads/main",
-                                         set()),
+    "push to main without environment": (
+        "sts.amazonaws.com",
+        "repo:acme@123456/eks-prod@789012:ref:refs/heads/main",
+        set(),
+    ),
     "job in another environment": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:environment:staging", set()),
-    "environment of another repository": ("sts.amazonaws.com", "repo:evil@9/eks-prod@789012:environment:production",
-                                          set()),
-    "recycled name, other repository id": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@999:environment:production",
-                                           set()),
+    "environment of another repository": (
+        "sts.amazonaws.com",
+        "repo:evil@9/eks-prod@789012:environment:production",
+        set(),
+    ),
+    "recycled name, other repository id": (
+        "sts.amazonaws.com",
+        "repo:acme@123456/eks-prod@999:environment:production",
+        set(),
+    ),
     "recycled owner name, other owner id": ("sts.amazonaws.com", "repo:acme@999/eks-prod@789012:pull_request", set()),
     "legacy name-only sub": ("sts.amazonaws.com", LEGACY_DEPLOY_SUB, set()),
-    "pull request of a look-alike repository": ("sts.amazonaws.com", "repo:acme@123456/eks-prod-2@789012:pull_request",
-                                                set()),
+    "pull request of a look-alike repository": (
+        "sts.amazonaws.com",
+        "repo:acme@123456/eks-prod-2@789012:pull_request",
+        set(),
+    ),
     "different case": ("sts.amazonaws.com", "repo:acme@123456/eks-prod@789012:environment:Production", set()),
     "token for another audience": ("https://github.com/acme", DEPLOY_SUB, set()),
 }
@@ -325,8 +382,9 @@ def test_deployed_into_moto_with_the_accounts_existing_provider(written, aws):
     """The printed command, with the printed reuse option, deployed into moto."""
     path, output = written
     iam = aws.client("iam")
-    provider = iam.create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"],
-                                                   ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+    provider = iam.create_open_id_connect_provider(
+        Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )["OpenIDConnectProviderArn"]
     assert provider == PROVIDER_ARN
     _deploy_bootstrap(aws, path, output, provider)
 
@@ -346,8 +404,11 @@ def test_deployed_into_moto_with_the_accounts_existing_provider(written, aws):
 
     for token, (audience, subject, roles_allowed) in TOKENS.items():
         claims = {"aud": audience, "sub": subject}
-        allowed = {r for r, name in (("PlanRole", "plan"), ("DeployRole", "deploy"))
-                   if _assumable(trust[name], PROVIDER_ARN, claims)}
+        allowed = {
+            r
+            for r, name in (("PlanRole", "plan"), ("DeployRole", "deploy"))
+            if _assumable(trust[name], PROVIDER_ARN, claims)
+        }
         assert allowed == roles_allowed, token
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == [{"Arn": PROVIDER_ARN}]
 
@@ -384,11 +445,15 @@ def _allowed(document: dict, action: str, resource: str, **context: str | list[s
     verdict = False
     for statement in document["Statement"]:
         matcher = IAMPolicyStatement(statement)
-        if not (matcher._check_element_matches("Action", action)
-                and matcher._check_element_matches("Resource", resource)):
+        if not (
+            matcher._check_element_matches("Action", action) and matcher._check_element_matches("Resource", resource)
+        ):
             continue
-        if not all(_condition_holds(operator, key, expected, values)
-                   for operator, keys in statement.get("Condition", {}).items() for key, expected in keys.items()):
+        if not all(
+            _condition_holds(operator, key, expected, values)
+            for operator, keys in statement.get("Condition", {}).items()
+            for key, expected in keys.items()
+        ):
             continue
         if statement["Effect"] == "Deny":
             return False
@@ -473,8 +538,9 @@ def deployed(generated, moto_endpoint, tmp_path_factory) -> dict:
     aws = fresh(moto_endpoint, folder)
     stack = bootstrap.karpenter_stack_name(CLUSTER)
     aws.deploy(repo / render.CLOUDFORMATION, stack)
-    aws.client("iam").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"],
-                                                      ThumbprintList=["0" * 40])
+    aws.client("iam").create_open_id_connect_provider(
+        Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
     _deploy_bootstrap(aws, repo / bootstrap.TEMPLATE, result.output, PROVIDER_ARN)
     cloudformation, iam, events, sqs = (aws.client(s) for s in ("cloudformation", "iam", "events", "sqs"))
     by_type: dict[str, list[str]] = {}
@@ -496,17 +562,41 @@ def deployed(generated, moto_endpoint, tmp_path_factory) -> dict:
 # What CloudFormation calls, with the deploying role's credentials, to create, update and delete
 # each resource of Karpenter's stack, and what `aws cloudformation deploy` calls on the stack.
 KARPENTER_STACK_CALLS = {
-    "stack": ["cloudformation:DescribeStacks", "cloudformation:CreateChangeSet", "cloudformation:DescribeChangeSet",
-              "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
-              "cloudformation:DescribeStackEvents", "cloudformation:GetTemplateSummary"],
-    "role": ["iam:CreateRole", "iam:GetRole", "iam:TagRole", "iam:UpdateAssumeRolePolicy", "iam:DetachRolePolicy",
-             "iam:DeleteRole", "iam:AttachRolePolicy"],
-    "policies": ["iam:CreatePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicyVersion",
-                 "iam:DeletePolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicy"],
-    "queue": ["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue",
-              "sqs:DeleteQueue"],
-    "rules": ["events:PutRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets",
-              "events:DeleteRule"],
+    "stack": [
+        "cloudformation:DescribeStacks",
+        "cloudformation:CreateChangeSet",
+        "cloudformation:DescribeChangeSet",
+        "cloudformation:ExecuteChangeSet",
+        "cloudformation:DeleteChangeSet",
+        "cloudformation:DescribeStackEvents",
+        "cloudformation:GetTemplateSummary",
+    ],
+    "role": [
+        "iam:CreateRole",
+        "iam:GetRole",
+        "iam:TagRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DetachRolePolicy",
+        "iam:DeleteRole",
+        "iam:AttachRolePolicy",
+    ],
+    "policies": [
+        "iam:CreatePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:ListPolicyVersions",
+        "iam:DeletePolicy",
+    ],
+    "queue": ["sqs:CreateQueue", "sqs:GetQueueAttributes", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:DeleteQueue"],
+    "rules": [
+        "events:PutRule",
+        "events:DescribeRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "events:DeleteRule",
+    ],
 }
 
 
@@ -528,8 +618,13 @@ def test_deploy_role_may_deploy_karpenters_stack(deployed):
 
 
 def test_plan_role_reads_karpenters_stack_and_changes_nothing(deployed):
-    reads = {"stack": "cloudformation:DescribeStacks", "role": "iam:GetRole", "policies": "iam:GetPolicyVersion",
-             "queue": "sqs:GetQueueAttributes", "rules": "events:DescribeRule"}
+    reads = {
+        "stack": "cloudformation:DescribeStacks",
+        "role": "iam:GetRole",
+        "policies": "iam:GetPolicyVersion",
+        "queue": "sqs:GetQueueAttributes",
+        "rules": "events:DescribeRule",
+    }
     for kind, actions in KARPENTER_STACK_CALLS.items():
         for arn in deployed[kind] if isinstance(deployed[kind], list) else [deployed[kind]]:
             assert _allowed(deployed["plan"], reads[kind], arn), f"{reads[kind]} on {arn}"
@@ -542,48 +637,77 @@ ACCOUNT_ARN = f"arn:aws:iam::{ACCOUNT}"
 STACKS = f"arn:aws:cloudformation:us-west-2:{ACCOUNT}:stack"
 
 
-@pytest.mark.parametrize(("action", "resource", "context"), [
-    ("cloudformation:CreateStack", f"{STACKS}/eksctl-{CLUSTER}-cluster/0a1b", {}),
-    ("cloudformation:UpdateStack", f"{STACKS}/eksctl-{CLUSTER}-nodegroup-system/0a1b", {}),
-    ("eks:CreateCluster", f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/{CLUSTER}",
-     {"aws:RequestTag/karpenter.sh/discovery": CLUSTER}),
-    ("eks:CreateAddon", f"arn:aws:eks:us-west-2:{ACCOUNT}:addon/{CLUSTER}/aws-ebs-csi-driver/0a1b", {}),
-    ("eks:CreateAccessEntry", f"arn:aws:eks:us-west-2:{ACCOUNT}:access-entry/{CLUSTER}/role/{ACCOUNT}/x/0a1b", {}),
-    ("eks:CreatePodIdentityAssociation",
-     f"arn:aws:eks:us-west-2:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-0a1b", {}),
-    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B", WITHIN_BOUNDARY),
-    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", WITHIN_BOUNDARY),
-    ("iam:PassRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {"iam:PassedToService": "pods.eks.amazonaws.com"}),
-    ("iam:PassRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B",
-     {"iam:PassedToService": "eks.amazonaws.com"}),
-    ("iam:CreateOpenIDConnectProvider", f"{ACCOUNT_ARN}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0A1B", {}),
-    ("iam:CreateServiceLinkedRole", f"{ACCOUNT_ARN}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
-     {"iam:AWSServiceName": "spot.amazonaws.com"}),
-    ("ec2:CreateVpc", "*", {}),
-    ("ssm:GetParameter", "arn:aws:ssm:us-west-2::parameter/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x", {}),
-    ("logs:PutRetentionPolicy", f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:/aws/eks/{CLUSTER}/cluster", {}),
-])
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("cloudformation:CreateStack", f"{STACKS}/eksctl-{CLUSTER}-cluster/0a1b", {}),
+        ("cloudformation:UpdateStack", f"{STACKS}/eksctl-{CLUSTER}-nodegroup-system/0a1b", {}),
+        (
+            "eks:CreateCluster",
+            f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/{CLUSTER}",
+            {"aws:RequestTag/karpenter.sh/discovery": CLUSTER},
+        ),
+        ("eks:CreateAddon", f"arn:aws:eks:us-west-2:{ACCOUNT}:addon/{CLUSTER}/aws-ebs-csi-driver/0a1b", {}),
+        ("eks:CreateAccessEntry", f"arn:aws:eks:us-west-2:{ACCOUNT}:access-entry/{CLUSTER}/role/{ACCOUNT}/x/0a1b", {}),
+        (
+            "eks:CreatePodIdentityAssociation",
+            f"arn:aws:eks:us-west-2:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-0a1b",
+            {},
+        ),
+        ("iam:CreateRole", f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B", WITHIN_BOUNDARY),
+        ("iam:CreateRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", WITHIN_BOUNDARY),
+        ("iam:PassRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {"iam:PassedToService": "pods.eks.amazonaws.com"}),
+        (
+            "iam:PassRole",
+            f"{ACCOUNT_ARN}:role/eksctl-{CLUSTER}-cluster-ServiceRole-0A1B",
+            {"iam:PassedToService": "eks.amazonaws.com"},
+        ),
+        (
+            "iam:CreateOpenIDConnectProvider",
+            f"{ACCOUNT_ARN}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0A1B",
+            {},
+        ),
+        (
+            "iam:CreateServiceLinkedRole",
+            f"{ACCOUNT_ARN}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+            {"iam:AWSServiceName": "spot.amazonaws.com"},
+        ),
+        ("ec2:CreateVpc", "*", {}),
+        (
+            "ssm:GetParameter",
+            "arn:aws:ssm:us-west-2::parameter/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x",
+            {},
+        ),
+        ("logs:PutRetentionPolicy", f"arn:aws:logs:us-west-2:{ACCOUNT}:log-group:/aws/eks/{CLUSTER}/cluster", {}),
+    ],
+)
 def test_deploy_role_may_run_eksctl_on_this_cluster(deployed, action, resource, context):
     assert _allowed(deployed["deploy"], action, resource, **context)
 
 
-@pytest.mark.parametrize(("action", "resource", "context"), [
-    ("eks:DeleteCluster", f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/another-cluster", {}),
-    ("cloudformation:DeleteStack", f"{STACKS}/eksctl-another-cluster-cluster/0a1b", {}),
-    ("cloudformation:DeleteStack", f"{STACKS}/my-cluster-github-oidc/0a1b", {}),
-    ("iam:UpdateAssumeRolePolicy", f"{ACCOUNT_ARN}:role/{CLUSTER}-github-deploy", {}),
-    ("iam:PutRolePolicy", f"{ACCOUNT_ARN}:role/{CLUSTER}-github-plan", {}),
-    ("iam:DeleteOpenIDConnectProvider", PROVIDER_ARN, {}),
-    ("iam:CreateRole", f"{ACCOUNT_ARN}:role/admin", {}),
-    ("iam:CreateUser", f"{ACCOUNT_ARN}:user/someone", {}),
-    ("iam:CreatePolicy", f"{ACCOUNT_ARN}:policy/AnythingElse", {}),
-    ("iam:PassRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {"iam:PassedToService": "ec2.amazonaws.com"}),
-    ("iam:CreateServiceLinkedRole", f"{ACCOUNT_ARN}:role/aws-service-role/x",
-     {"iam:AWSServiceName": "rds.amazonaws.com"}),
-    ("ec2:CreateVpc", "*", {"aws:RequestedRegion": "eu-west-1"}),
-    ("sqs:DeleteQueue", f"arn:aws:sqs:us-west-2:{ACCOUNT}:another-queue", {}),
-    ("s3:GetObject", "arn:aws:s3:::any-bucket/key", {}),
-])
+@pytest.mark.parametrize(
+    ("action", "resource", "context"),
+    [
+        ("eks:DeleteCluster", f"arn:aws:eks:us-west-2:{ACCOUNT}:cluster/another-cluster", {}),
+        ("cloudformation:DeleteStack", f"{STACKS}/eksctl-another-cluster-cluster/0a1b", {}),
+        ("cloudformation:DeleteStack", f"{STACKS}/my-cluster-github-oidc/0a1b", {}),
+        ("iam:UpdateAssumeRolePolicy", f"{ACCOUNT_ARN}:role/{CLUSTER}-github-deploy", {}),
+        ("iam:PutRolePolicy", f"{ACCOUNT_ARN}:role/{CLUSTER}-github-plan", {}),
+        ("iam:DeleteOpenIDConnectProvider", PROVIDER_ARN, {}),
+        ("iam:CreateRole", f"{ACCOUNT_ARN}:role/admin", {}),
+        ("iam:CreateUser", f"{ACCOUNT_ARN}:user/someone", {}),
+        ("iam:CreatePolicy", f"{ACCOUNT_ARN}:policy/AnythingElse", {}),
+        ("iam:PassRole", f"{ACCOUNT_ARN}:role/{CLUSTER}-karpenter", {"iam:PassedToService": "ec2.amazonaws.com"}),
+        (
+            "iam:CreateServiceLinkedRole",
+            f"{ACCOUNT_ARN}:role/aws-service-role/x",
+            {"iam:AWSServiceName": "rds.amazonaws.com"},
+        ),
+        ("ec2:CreateVpc", "*", {"aws:RequestedRegion": "eu-west-1"}),
+        ("sqs:DeleteQueue", f"arn:aws:sqs:us-west-2:{ACCOUNT}:another-queue", {}),
+        ("s3:GetObject", "arn:aws:s3:::any-bucket/key", {}),
+    ],
+)
 def test_deploy_role_reaches_nothing_else(deployed, action, resource, context):
     assert not _allowed(deployed["deploy"], action, resource, **context)
 
@@ -599,11 +723,19 @@ def test_deploy_role_attaches_only_the_policies_the_stacks_name(deployed):
 
     karpenter = cfn.load(deployed["repo"] / render.CLOUDFORMATION)
     node_role_policies = cfn.resolve(karpenter["Resources"]["KarpenterNodeRole"]["Properties"]["ManagedPolicyArns"])
-    for arn in [*node_role_policies, *deployed["policies"], "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-                "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"]:
+    for arn in [
+        *node_role_policies,
+        *deployed["policies"],
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy",
+    ]:
         assert attachable(arn), arn
-    for arn in ["arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/IAMFullAccess",
-                f"{ACCOUNT_ARN}:policy/KarpenterControllerPolicy-another-cluster", f"{ACCOUNT_ARN}:policy/Mine"]:
+    for arn in [
+        "arn:aws:iam::aws:policy/AdministratorAccess",
+        "arn:aws:iam::aws:policy/IAMFullAccess",
+        f"{ACCOUNT_ARN}:policy/KarpenterControllerPolicy-another-cluster",
+        f"{ACCOUNT_ARN}:policy/Mine",
+    ]:
         assert not attachable(arn), arn
 
 
@@ -614,15 +746,22 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
     from generator.answers import MAX_CLUSTER_NAME
 
     name = "c" * MAX_CLUSTER_NAME
-    settings = bootstrap.Settings(cluster=name, region="us-west-2", github_repo="a" * 39 + "/" + "r" * 100,
-                                  environment="e" * 255, account_id=ACCOUNT, github_ids=(10**18, 10**18))
+    settings = bootstrap.Settings(
+        cluster=name,
+        region="us-west-2",
+        github_repo="a" * 39 + "/" + "r" * 100,
+        environment="e" * 255,
+        account_id=ACCOUNT,
+        github_ids=(10**18, 10**18),
+    )
     path = tmp_path / "github-oidc.yaml"
     path.write_text(bootstrap.template(settings))
     # CloudFormation API Reference, CreateStack TemplateBody: at most 51,200 bytes; the printed
     # `aws cloudformation deploy --template-file` sends the file as the body (no S3 bucket).
     assert len(path.read_bytes()) <= 51_200 - 2_048, f"{len(path.read_bytes())} bytes leave no room for tags"
-    aws.client("iam").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"],
-                                                      ThumbprintList=["0" * 40])
+    aws.client("iam").create_open_id_connect_provider(
+        Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
+    )
     aws.deploy(path, "long", f"ExistingOIDCProviderArn={PROVIDER_ARN}")
     iam = aws.client("iam")
     for role in (settings.plan_role, settings.deploy_role):

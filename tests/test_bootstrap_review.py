@@ -82,24 +82,32 @@ def _cfn_lint(path: Path, *options: str) -> None:
 
 def _trust_conditions(path: Path) -> dict[str, dict]:
     resources_ = _resources(path)
-    return {role: resources_[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
-            for role in ("PlanRole", "DeployRole")}
+    return {
+        role: resources_[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+        for role in ("PlanRole", "DeployRole")
+    }
 
 
 def _deployed_trust(aws) -> dict[str, dict]:  # noqa: ANN001 - the Aws handle
     iam = aws.client("iam")
-    return {role: policy_document(iam.get_role(RoleName=f"{CLUSTER}-github-{name}")["Role"]["AssumeRolePolicyDocument"])
-            for role, name in (("PlanRole", "plan"), ("DeployRole", "deploy"))}
+    return {
+        role: policy_document(iam.get_role(RoleName=f"{CLUSTER}-github-{name}")["Role"]["AssumeRolePolicyDocument"])
+        for role, name in (("PlanRole", "plan"), ("DeployRole", "deploy"))
+    }
 
 
 def _who_may_assume(trust: dict[str, dict], audience: str, subject: str) -> set[str]:
-    return {role for role, document in trust.items()
-            if _assumable(document, PROVIDER_ARN, {"aud": audience, "sub": subject})}
+    return {
+        role
+        for role, document in trust.items()
+        if _assumable(document, PROVIDER_ARN, {"aud": audience, "sub": subject})
+    }
 
 
 def _existing_provider(aws, audience: str = bootstrap.AUDIENCE) -> None:  # noqa: ANN001
-    aws.client("iam").create_open_id_connect_provider(Url=f"https://{HOST}", ClientIDList=[audience],
-                                                      ThumbprintList=["0" * 40])
+    aws.client("iam").create_open_id_connect_provider(
+        Url=f"https://{HOST}", ClientIDList=[audience], ThumbprintList=["0" * 40]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +124,15 @@ def stack(generated, moto_endpoint, tmp_path_factory) -> dict:
         _existing_provider(aws)
         _deploy_bootstrap(aws, repo / bootstrap.TEMPLATE, result.output, PROVIDER_ARN)
         iam = aws.client("iam")
-        managed = {p["PolicyName"]: p["Arn"] for page in iam.get_paginator("list_policies").paginate(Scope="AWS")
-                   for p in page["Policies"]}
+        managed = {
+            p["PolicyName"]: p["Arn"]
+            for page in iam.get_paginator("list_policies").paginate(Scope="AWS")
+            for p in page["Policies"]
+        }
         # moto's copy of AWS's documents of the managed policies the deploy attaches (paths included)
-        documents = {path: _managed_policy(iam, managed[path.rsplit("/", 1)[-1]])
-                     for path in bootstrap.ATTACHABLE_AWS_POLICIES}
+        documents = {
+            path: _managed_policy(iam, managed[path.rsplit("/", 1)[-1]]) for path in bootstrap.ATTACHABLE_AWS_POLICIES
+        }
         local = {p["PolicyName"]: p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]}
         return {
             "repo": repo,
@@ -184,16 +196,20 @@ def test_item_3_roles_trust_the_immutable_sub_by_default(repo, aws):
     conditions = _trust_conditions(path)
     assert conditions["PlanRole"]["StringEquals"][f"{HOST}:sub"] == "repo:acme@123456/eks-prod@789012:pull_request"
     assert conditions["DeployRole"]["StringEquals"][f"{HOST}:sub"] == (
-        "repo:acme@123456/eks-prod@789012:environment:production")
+        "repo:acme@123456/eks-prod@789012:environment:production"
+    )
 
     _existing_provider(aws)
     _deploy_bootstrap(aws, path, result.output, PROVIDER_ARN)
     trust = _deployed_trust(aws)
     assert _who_may_assume(trust, "sts.amazonaws.com", PLAN_SUB) == {"PlanRole"}
     assert _who_may_assume(trust, "sts.amazonaws.com", DEPLOY_SUB) == {"DeployRole"}
-    for subject in (LEGACY_PLAN_SUB, LEGACY_DEPLOY_SUB,  # what a name-only trust used to accept
-                    "repo:acme@123456/eks-prod@1:environment:production",  # a recycled repository name
-                    "repo:acme@1/eks-prod@789012:pull_request"):  # a recycled owner name
+    for subject in (
+        LEGACY_PLAN_SUB,
+        LEGACY_DEPLOY_SUB,  # what a name-only trust used to accept
+        "repo:acme@123456/eks-prod@1:environment:production",  # a recycled repository name
+        "repo:acme@1/eks-prod@789012:pull_request",
+    ):  # a recycled owner name
         assert _who_may_assume(trust, "sts.amazonaws.com", subject) == set(), subject
 
 
@@ -219,16 +235,19 @@ def test_item_3_legacy_subject_is_an_explicit_choice(repo, aws):
     assert both.exit_code == 2 and "--github-org-id" in both.output and "--legacy-subject" in both.output
 
 
-@pytest.mark.parametrize(("options", "option", "value"), [
-    ((), "--github-org-id", "''"),
-    (("--github-org-id", ORG_ID), "--github-repo-id", "''"),
-    (("--github-repo-id", REPO_ID), "--github-org-id", "''"),
-    (("--github-org-id", "0", "--github-repo-id", REPO_ID), "--github-org-id", "'0'"),
-    (("--github-org-id", "-5", "--github-repo-id", REPO_ID), "--github-org-id", "'-5'"),
-    (("--github-org-id", ORG_ID, "--github-repo-id", "acme"), "--github-repo-id", "'acme'"),
-    (("--github-org-id", ORG_ID, "--github-repo-id", "12.5"), "--github-repo-id", "'12.5'"),
-    (("--github-org-id", "0123", "--github-repo-id", REPO_ID), "--github-org-id", "'0123'"),
-])
+@pytest.mark.parametrize(
+    ("options", "option", "value"),
+    [
+        ((), "--github-org-id", "''"),
+        (("--github-org-id", ORG_ID), "--github-repo-id", "''"),
+        (("--github-repo-id", REPO_ID), "--github-org-id", "''"),
+        (("--github-org-id", "0", "--github-repo-id", REPO_ID), "--github-org-id", "'0'"),
+        (("--github-org-id", "-5", "--github-repo-id", REPO_ID), "--github-org-id", "'-5'"),
+        (("--github-org-id", ORG_ID, "--github-repo-id", "acme"), "--github-repo-id", "'acme'"),
+        (("--github-org-id", ORG_ID, "--github-repo-id", "12.5"), "--github-repo-id", "'12.5'"),
+        (("--github-org-id", "0123", "--github-repo-id", REPO_ID), "--github-org-id", "'0123'"),
+    ],
+)
 def test_item_3_refuses_missing_or_malformed_ids(repo, options, option, value):
     """GitHub's REST API, GET /repos/{owner}/{repo} (https://docs.github.com/en/rest/repos/repos#get-a-repository):
     `id` and `owner.id` are integers; the immutable sub appends them in decimal after `@`
@@ -286,7 +305,10 @@ def test_item_6_china_regions_use_the_china_sts_audience(repo, aws):
 def test_item_6_other_partitions_keep_the_default_audience():
     """configure-aws-credentials@v6.2.3:action.yml: input `audience`, default sts.amazonaws.com."""
     assert {region: bootstrap.audience(region) for region in ("us-west-2", "us-gov-west-1", "cn-north-1")} == {
-        "us-west-2": "sts.amazonaws.com", "us-gov-west-1": "sts.amazonaws.com", "cn-north-1": "sts.amazonaws.com.cn"}
+        "us-west-2": "sts.amazonaws.com",
+        "us-gov-west-1": "sts.amazonaws.com",
+        "cn-north-1": "sts.amazonaws.com.cn",
+    }
 
 
 # ---- item 7: logs:DescribeLogGroups ---------------------------------------------------------------
@@ -352,18 +374,30 @@ THEIRS = {f"aws:ResourceTag/{bootstrap.CLUSTER_TAG}": "other-cluster"}
 # One role of each kind the deploy creates: eksctl's cluster, node group, add-on (IRSA) and pod identity
 # roles (CloudFormation names them after the stack), the Karpenter controller's role (ClusterConfig
 # roleName) and Karpenter's node role (its template's RoleName).
-CLUSTER_ROLES = [f"arn:aws:iam::{ACCOUNT}:role/{name}" for name in (
-    f"eksctl-{CLUSTER}-cluster-ServiceRole-0A1B2C3D", f"eksctl-{CLUSTER}-nodegroup-system-NodeInstanceRole-0A1B",
-    f"eksctl-{CLUSTER}-addon-vpc-cni-Role1-0A1B2C3D", f"eksctl-{CLUSTER}-addon-aws-ebs-csi-driver-podid-Role1-0A1B",
-    f"{CLUSTER}-karpenter", f"KarpenterNodeRole-{CLUSTER}")]
+CLUSTER_ROLES = [
+    f"arn:aws:iam::{ACCOUNT}:role/{name}"
+    for name in (
+        f"eksctl-{CLUSTER}-cluster-ServiceRole-0A1B2C3D",
+        f"eksctl-{CLUSTER}-nodegroup-system-NodeInstanceRole-0A1B",
+        f"eksctl-{CLUSTER}-addon-vpc-cni-Role1-0A1B2C3D",
+        f"eksctl-{CLUSTER}-addon-aws-ebs-csi-driver-podid-Role1-0A1B",
+        f"{CLUSTER}-karpenter",
+        f"KarpenterNodeRole-{CLUSTER}",
+    )
+]
 KARPENTER_TEMPLATE = schemas_dir() / "karpenter" / "v1.14.1" / "cloudformation.yaml"
 # The EC2 resource types of eksctl's VPC and node group stacks (eksctl@v0.230.0 pkg/cfn/builder/vpc*.go,
 # managed_nodegroup.go), with the call that creates each.
-EKSCTL_EC2_TYPES = {"AWS::EC2::VPC": "CreateVpc", "AWS::EC2::Subnet": "CreateSubnet",
-                    "AWS::EC2::InternetGateway": "CreateInternetGateway", "AWS::EC2::EIP": "AllocateAddress",
-                    "AWS::EC2::NatGateway": "CreateNatGateway", "AWS::EC2::RouteTable": "CreateRouteTable",
-                    "AWS::EC2::SecurityGroup": "CreateSecurityGroup",
-                    "AWS::EC2::LaunchTemplate": "CreateLaunchTemplate"}
+EKSCTL_EC2_TYPES = {
+    "AWS::EC2::VPC": "CreateVpc",
+    "AWS::EC2::Subnet": "CreateSubnet",
+    "AWS::EC2::InternetGateway": "CreateInternetGateway",
+    "AWS::EC2::EIP": "AllocateAddress",
+    "AWS::EC2::NatGateway": "CreateNatGateway",
+    "AWS::EC2::RouteTable": "CreateRouteTable",
+    "AWS::EC2::SecurityGroup": "CreateSecurityGroup",
+    "AWS::EC2::LaunchTemplate": "CreateLaunchTemplate",
+}
 
 
 def _cfn_schema(resource_type: str) -> dict:
@@ -443,17 +477,28 @@ def test_item_18_roles_are_created_and_given_permissions_only_within_the_boundar
         for action in sorted(granting):
             assert _allowed(deploy, action, role, **policy, **WITHIN), f"{action} on {role}"
             assert not _allowed(deploy, action, role, **policy), f"{action} on {role} without the boundary"
-            for other in (f"arn:aws:iam::{ACCOUNT}:policy/other-cluster-deploy-boundary",
-                          "arn:aws:iam::aws:policy/AdministratorAccess"):
+            for other in (
+                f"arn:aws:iam::{ACCOUNT}:policy/other-cluster-deploy-boundary",
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+            ):
                 assert not _allowed(deploy, action, role, **policy, **{"iam:PermissionsBoundary": other}), action
         assert not _allowed(deploy, "iam:DeleteRolePermissionsBoundary", role, **WITHIN)
-        assert not _allowed(deploy, "iam:AttachRolePolicy", role, **WITHIN,
-                            **{"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"})
+        assert not _allowed(
+            deploy,
+            "iam:AttachRolePolicy",
+            role,
+            **WITHIN,
+            **{"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"},
+        )
     for role in ("admin", "eksctl-other-cluster-cluster-ServiceRole-0A1B", f"{CLUSTER}-github-deploy"):
         assert not _allowed(deploy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{role}", **WITHIN), role
     for name in (bootstrap.boundary_policy_name(CLUSTER), bootstrap.network_policy_name(CLUSTER)):
-        for action in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicyVersion",
-                       "iam:DeletePolicy"):
+        for action in (
+            "iam:CreatePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+            "iam:DeletePolicyVersion",
+            "iam:DeletePolicy",
+        ):
             assert not _allowed(deploy, action, stack["local"][name]), f"{action} on {name}"
 
 
@@ -467,13 +512,19 @@ def test_item_18_boundary_is_named_after_the_cluster(stack):
     expected = bootstrap.boundary_arn(CLUSTER, "us-west-2", ACCOUNT)
     assert expected == BOUNDARY == stack["local"][f"{CLUSTER}-deploy-boundary"]
     assert bootstrap.boundary_arn(CLUSTER, "cn-north-1", ACCOUNT) == (
-        f"arn:aws-cn:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary")
+        f"arn:aws-cn:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary"
+    )
     template = cfn.load(stack["repo"] / bootstrap.TEMPLATE)
     properties = template["Resources"]["DeployBoundary"]["Properties"]
     assert (properties["ManagedPolicyName"], properties["Path"]) == (f"{CLUSTER}-deploy-boundary", "/")
     assert template["Outputs"]["DeployBoundaryArn"]["Value"] == {"Ref": "DeployBoundary"}
-    named = {value for s in stack["deploy"]["Statement"] for keys in s.get("Condition", {}).values()
-             for key, value in keys.items() if key == "iam:PermissionsBoundary"}
+    named = {
+        value
+        for s in stack["deploy"]["Statement"]
+        for keys in s.get("Condition", {}).values()
+        for key, value in keys.items()
+        if key == "iam:PermissionsBoundary"
+    }
     assert named == {expected}
     settings = bootstrap.read_settings(stack["repo"], github_org_id=ORG_ID, github_repo_id=REPO_ID)
     assert f"permissions boundary {expected}" in " ".join(bootstrap.instructions(settings, bootstrap.TEMPLATE).split())
@@ -534,8 +585,11 @@ def test_item_18_boundary_grants_nothing_beyond_those_roles(stack):
         ("iam:CreatePolicyVersion", BOUNDARY, {}),
         ("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/minted", {}),
         ("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/admin", {}),
-        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-github-deploy",
-         {"iam:PassedToService": "ec2.amazonaws.com"}),
+        (
+            "iam:PassRole",
+            f"arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-github-deploy",
+            {"iam:PassedToService": "ec2.amazonaws.com"},
+        ),
         ("iam:PassRole", role, {"iam:PassedToService": "ec2.amazonaws.com"}),
         ("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/admin", {}),
         ("s3:GetObject", "arn:aws:s3:::any-bucket/key", {}),
@@ -549,8 +603,12 @@ def test_item_18_boundary_grants_nothing_beyond_those_roles(stack):
         assert not _allowed(boundary, action, resource, **context), f"{action} on {resource}"
     # Tags that no scoping reads stay free to change; resources are created with any tags.
     assert _allowed(boundary, "ec2:CreateTags", f"{EC2}:instance/i-0a1b", **{"aws:TagKeys": ["Name"]})
-    assert _allowed(boundary, "ec2:CreateTags", f"{EC2}:launch-template/lt-0a1b",
-                    **{"aws:TagKeys": [bootstrap.DISCOVERY_TAG], "ec2:CreateAction": "CreateLaunchTemplate"})
+    assert _allowed(
+        boundary,
+        "ec2:CreateTags",
+        f"{EC2}:launch-template/lt-0a1b",
+        **{"aws:TagKeys": [bootstrap.DISCOVERY_TAG], "ec2:CreateAction": "CreateLaunchTemplate"},
+    )
 
 
 def test_item_18_network_is_tagged_only_for_this_cluster(stack):
@@ -567,9 +625,11 @@ def test_item_18_network_is_tagged_only_for_this_cluster(stack):
     So: tags come with the create call and name this cluster, existing resources are retagged only when
     tagged for this cluster, and a foreign subnet or security group cannot be given Karpenter's tag."""
     deploy = stack["deploy"]
-    stack_tags = {f"aws:RequestTag/{bootstrap.CLUSTER_TAG}": CLUSTER,
-                  f"aws:RequestTag/{bootstrap.DISCOVERY_TAG}": CLUSTER,
-                  "aws:TagKeys": [bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG]}
+    stack_tags = {
+        f"aws:RequestTag/{bootstrap.CLUSTER_TAG}": CLUSTER,
+        f"aws:RequestTag/{bootstrap.DISCOVERY_TAG}": CLUSTER,
+        "aws:TagKeys": [bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG],
+    }
     for resource_type, create in EKSCTL_EC2_TYPES.items():
         schema = _cfn_schema(resource_type)
         assert f"ec2:{create}" in schema["handlers"]["create"]["permissions"], resource_type
@@ -584,8 +644,9 @@ def test_item_18_network_is_tagged_only_for_this_cluster(stack):
         for key in (bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG):  # tags naming another cluster
             assert not _allowed(deploy, "ec2:CreateTags", "*", **{**on_create, f"aws:RequestTag/{key}": "other"})
         assert not _allowed(deploy, "ec2:CreateTags", "*", **{"ec2:CreateAction": create})  # no stack tags
-    assert not _allowed(deploy, "ec2:CreateTags", f"{EC2}:instance/*", **{"ec2:CreateAction": "RunInstances",
-                                                                          **stack_tags})
+    assert not _allowed(
+        deploy, "ec2:CreateTags", f"{EC2}:instance/*", **{"ec2:CreateAction": "RunInstances", **stack_tags}
+    )
     for kind in ("subnet/subnet-0a1b", "security-group/sg-0a1b", "vpc/vpc-0a1b", "route-table/rtb-0a1b"):
         resource = f"{EC2}:{kind}"
         name = {"aws:RequestTag/Name": "x", "aws:TagKeys": ["Name"]}
@@ -596,8 +657,13 @@ def test_item_18_network_is_tagged_only_for_this_cluster(stack):
             assert not _allowed(deploy, "ec2:CreateTags", resource, **foreign, **discovery), (resource, foreign)
             assert not _allowed(deploy, "ec2:DeleteTags", resource, **foreign, **name), (resource, foreign)
         for key in (bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG):  # this cluster's, pointed at another
-            assert not _allowed(deploy, "ec2:CreateTags", resource, **OURS,
-                                **{f"aws:RequestTag/{key}": "other-cluster", "aws:TagKeys": [key]}), (resource, key)
+            assert not _allowed(
+                deploy,
+                "ec2:CreateTags",
+                resource,
+                **OURS,
+                **{f"aws:RequestTag/{key}": "other-cluster", "aws:TagKeys": [key]},
+            ), (resource, key)
 
 
 def test_item_18_network_is_changed_and_deleted_only_for_this_cluster(stack):
@@ -629,12 +695,21 @@ def test_item_18_network_is_changed_and_deleted_only_for_this_cluster(stack):
             assert not _allowed(deploy, f"ec2:{action}", resource, **OURS, **{"aws:RequestedRegion": "eu-west-1"})
     assert not _allowed(deploy, "ec2:DeleteVpc", f"{EC2}:vpc/vpc-0a1b", **THEIRS)  # a VPC of another cluster
     # What CloudFormation's handlers call to delete eksctl's VPC resources is among those calls.
-    deleted = [*EKSCTL_EC2_TYPES, "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::Route",
-               "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::SecurityGroupIngress",
-               "AWS::EC2::SecurityGroupEgress"]
-    deletes = {action.removeprefix("ec2:") for resource_type in deleted if resource_type != "AWS::EC2::LaunchTemplate"
-               for action in _cfn_schema(resource_type)["handlers"]["delete"]["permissions"]
-               if action.startswith("ec2:") and not action.startswith("ec2:Describe") and "VpnGateway" not in action}
+    deleted = [
+        *EKSCTL_EC2_TYPES,
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::Route",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+    ]
+    deletes = {
+        action.removeprefix("ec2:")
+        for resource_type in deleted
+        if resource_type != "AWS::EC2::LaunchTemplate"
+        for action in _cfn_schema(resource_type)["handlers"]["delete"]["permissions"]
+        if action.startswith("ec2:") and not action.startswith("ec2:Describe") and "VpnGateway" not in action
+    }
     assert deletes and deletes <= set(bootstrap.NETWORK_CHANGE_ACTIONS), deletes - set(bootstrap.NETWORK_CHANGE_ACTIONS)
     # The rule eksctl's cluster stack adds to the security group EKS creates (tagged by EKS, not by eksctl).
     for action in ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"):
@@ -664,8 +739,10 @@ def _boundary_gaps(repo: Path) -> list[str]:
     for i, association in enumerate(iam.get("podIdentityAssociations") or []):
         check(association.get("permissionsBoundaryARN"), f"iam.podIdentityAssociations[{i}].permissionsBoundaryARN")
     for i, group in enumerate(config.get("managedNodeGroups") or []):
-        check((group.get("iam") or {}).get("instanceRolePermissionsBoundary"),
-              f"managedNodeGroups[{i}].iam.instanceRolePermissionsBoundary")
+        check(
+            (group.get("iam") or {}).get("instanceRolePermissionsBoundary"),
+            f"managedNodeGroups[{i}].iam.instanceRolePermissionsBoundary",
+        )
     if (config.get("addonsConfig") or {}).get("autoApplyPodIdentityAssociations"):
         gaps.append("addonsConfig.autoApplyPodIdentityAssociations: eksctl makes those roles without a boundary")
     for addon in config.get("addons") or []:
@@ -674,13 +751,17 @@ def _boundary_gaps(repo: Path) -> list[str]:
             gaps.append(f"addons[{name}].useDefaultPodIdentityAssociations: eksctl makes its roles without a boundary")
         check(addon.get("permissionsBoundary"), f"addons[{name}].permissionsBoundary")
         for i, association in enumerate(addon.get("podIdentityAssociations") or []):
-            check(association.get("permissionsBoundaryARN"),
-                  f"addons[{name}].podIdentityAssociations[{i}].permissionsBoundaryARN")
+            check(
+                association.get("permissionsBoundaryARN"),
+                f"addons[{name}].podIdentityAssociations[{i}].permissionsBoundaryARN",
+            )
     template = cfn.load(repo / render.CLOUDFORMATION)
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role":
-            check(cfn.resolve(resource["Properties"].get("PermissionsBoundary")),
-                  f"{render.CLOUDFORMATION}: {name}.Properties.PermissionsBoundary")
+            check(
+                cfn.resolve(resource["Properties"].get("PermissionsBoundary")),
+                f"{render.CLOUDFORMATION}: {name}.Properties.PermissionsBoundary",
+            )
     return gaps
 
 

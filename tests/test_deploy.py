@@ -32,8 +32,10 @@ from tests.deploy_support import (
 pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS.{2}SQS.{2}QueuePolicy:UserWarning")
 
 ARN = f"arn:aws:eks:us-west-2:{ACCOUNT_ID}:cluster/{CLUSTER}"
-STACK = ("aws cloudformation deploy --stack-name Karpenter-demo --template-file "
-         "rendered/cloudformation/karpenter.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset")
+STACK = (
+    "aws cloudformation deploy --stack-name Karpenter-demo --template-file "
+    "rendered/cloudformation/karpenter.yaml --capabilities CAPABILITY_NAMED_IAM --no-fail-on-empty-changeset"
+)
 CREATE = "eksctl create cluster --config-file rendered/eksctl/cluster.yaml"
 CONFIG = "--config-file rendered/eksctl/cluster.yaml"
 APPLY = "kubectl apply --server-side --field-manager=eksgen -f rendered/manifests/"
@@ -43,17 +45,21 @@ REPLACE_GP3 = "kubectl delete storageclass gp3 --ignore-not-found"
 
 
 def crd(version: str) -> str:
-    return (f"helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version {version} "
-            "--namespace kube-system --wait")
+    return (
+        f"helm upgrade --install karpenter-crd oci://public.ecr.aws/karpenter/karpenter-crd --version {version} "
+        "--namespace kube-system --wait"
+    )
 
 
 def controller(version: str) -> str:
-    return (f"helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version {version} "
-            f"--namespace kube-system --set-string settings.clusterName={CLUSTER} "
-            f"--set-string settings.interruptionQueue={CLUSTER} "
-            "--set-string controller.resources.requests.cpu=1 --set-string controller.resources.requests.memory=1Gi "
-            "--set-string controller.resources.limits.cpu=1 --set-string controller.resources.limits.memory=1Gi "
-            "--wait")
+    return (
+        f"helm upgrade --install karpenter oci://public.ecr.aws/karpenter/karpenter --version {version} "
+        f"--namespace kube-system --set-string settings.clusterName={CLUSTER} "
+        f"--set-string settings.interruptionQueue={CLUSTER} "
+        "--set-string controller.resources.requests.cpu=1 --set-string controller.resources.requests.memory=1Gi "
+        "--set-string controller.resources.limits.cpu=1 --set-string controller.resources.limits.memory=1Gi "
+        "--wait"
+    )
 
 
 def tag(**commits: str) -> str:
@@ -64,23 +70,37 @@ def tag(**commits: str) -> str:
 
 # After a control-plane upgrade each add-on moves to the newest release for the new minor; without
 # --version, eksctl would keep the installed one (eksctl@v0.230.0:pkg/actions/addon/update.go).
-ADDON_UPGRADES = [f"eksctl update addon --cluster demo --region us-west-2 --name {name} --version latest --wait"
-                  for name in ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")]
+ADDON_UPGRADES = [
+    f"eksctl update addon --cluster demo --region us-west-2 --name {name} --version latest --wait"
+    for name in ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver")
+]
 
 
 def fresh(sha: str, karpenter: str = "1.14.1") -> list[str]:
     """What a deploy into an empty account changes, in order."""
-    return [STACK, SPOT_ROLE, CREATE, tag(cluster=sha), crd(karpenter), controller(karpenter),
-            APPLY + "ec2nodeclass.yaml", APPLY + "nodepool.yaml", APPLY + "storageclass.yaml", UNDEFAULT_GP2,
-            tag(cluster=sha, deployed=sha)]
+    return [
+        STACK,
+        SPOT_ROLE,
+        CREATE,
+        tag(cluster=sha),
+        crd(karpenter),
+        controller(karpenter),
+        APPLY + "ec2nodeclass.yaml",
+        APPLY + "nodepool.yaml",
+        APPLY + "storageclass.yaml",
+        UNDEFAULT_GP2,
+        tag(cluster=sha, deployed=sha),
+    ]
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("deploy-repos")
-    return {"default": new_repo(base / "default"),
-            "1.34": new_repo(base / "previous", **{"k8s-version": "1.34"}),
-            "other-account": new_repo(base / "other", **{"aws-account-id": "111122223333"})}
+    return {
+        "default": new_repo(base / "default"),
+        "1.34": new_repo(base / "previous", **{"k8s-version": "1.34"}),
+        "other-account": new_repo(base / "other", **{"aws-account-id": "111122223333"}),
+    }
 
 
 @pytest.fixture
@@ -94,8 +114,14 @@ def deploy(cli_invoke, repo: Path, expect: int = 0):  # noqa: ANN201 - click's R
     return result
 
 
-def assert_deployed(fakes: Fakes, sha: str, *, version: str = versions.DEFAULT_KUBERNETES, karpenter: str = "1.14.1",
-                    groups: tuple[str, ...] = ("system",)) -> None:
+def assert_deployed(
+    fakes: Fakes,
+    sha: str,
+    *,
+    version: str = versions.DEFAULT_KUBERNETES,
+    karpenter: str = "1.14.1",
+    groups: tuple[str, ...] = ("system",),
+) -> None:
     """moto and the fake cluster hold what rendered/ at `sha` says, and the record names `sha`."""
     eks = fakes.aws.client("eks")
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
@@ -113,20 +139,31 @@ def assert_deployed(fakes: Fakes, sha: str, *, version: str = versions.DEFAULT_K
     assert releases["kube-system/karpenter-crd"]["chart"] == f"karpenter-crd-{karpenter}"
     release = releases["kube-system/karpenter"]
     assert (release["chart"], release["status"]) == (f"karpenter-{karpenter}", "deployed")
-    assert release["values"] == {"settings": {"clusterName": CLUSTER, "interruptionQueue": CLUSTER},
-                                 "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"},
-                                                              "limits": {"cpu": "1", "memory": "1Gi"}}}}
+    assert release["values"] == {
+        "settings": {"clusterName": CLUSTER, "interruptionQueue": CLUSTER},
+        "controller": {
+            "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
+        },
+    }
     assert set(kube["crds"].values()) == {karpenter}, "the CRDs follow the release (karpenter-crd chart)"
     objects = kube["objects"]
-    for key in ("nodepools.karpenter.sh//default", "ec2nodeclasses.karpenter.k8s.aws//default",
-                "storageclasses.storage.k8s.io//gp3"):
+    for key in (
+        "nodepools.karpenter.sh//default",
+        "ec2nodeclasses.karpenter.k8s.aws//default",
+        "storageclasses.storage.k8s.io//gp3",
+    ):
         assert key in objects
     default = "storageclass.kubernetes.io/is-default-class"
     assert objects["storageclasses.storage.k8s.io//gp2"]["metadata"]["annotations"][default] == "false"
     assert objects["storageclasses.storage.k8s.io//gp3"]["metadata"]["annotations"][default] == "true"
     eksctl = fakes.eksctl()
-    assert sorted(eksctl["addons"]) == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy",
-                                        "vpc-cni"]
+    assert sorted(eksctl["addons"]) == [
+        "aws-ebs-csi-driver",
+        "coredns",
+        "eks-pod-identity-agent",
+        "kube-proxy",
+        "vpc-cni",
+    ]
     assert {a["Version"] for a in eksctl["addons"].values()} == {f"v{version}.0-eksbuild.1"}
     assert list(eksctl["accessentries"]) == [f"arn:aws:iam::{ACCOUNT_ID}:role/KarpenterNodeRole-{CLUSTER}"]
     assert list(eksctl["podidentities"]) == ["kube-system/karpenter"]
@@ -134,9 +171,12 @@ def assert_deployed(fakes: Fakes, sha: str, *, version: str = versions.DEFAULT_K
 
 
 def karpenter_instances(fakes: Fakes) -> list[str]:
-    reservations = fakes.aws.client("ec2").describe_instances(Filters=[
-        {"Name": "tag-key", "Values": ["karpenter.sh/nodepool"]},
-        {"Name": "instance-state-name", "Values": ["pending", "running"]}])["Reservations"]
+    reservations = fakes.aws.client("ec2").describe_instances(
+        Filters=[
+            {"Name": "tag-key", "Values": ["karpenter.sh/nodepool"]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )["Reservations"]
     return [i["InstanceId"] for r in reservations for i in r["Instances"]]
 
 
@@ -144,8 +184,10 @@ def evidence(fakes: Fakes) -> dict:
     """Everything a change would touch, as moto and the fake cluster report it."""
     eks, cloudformation = fakes.aws.client("eks"), fakes.aws.client("cloudformation")
     cluster = eks.describe_cluster(name=CLUSTER)["cluster"]
-    groups = {g: eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=g)["nodegroup"]
-              for g in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]}
+    groups = {
+        g: eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName=g)["nodegroup"]
+        for g in eks.list_nodegroups(clusterName=CLUSTER)["nodegroups"]
+    }
     stacks = cloudformation.list_stacks()["StackSummaries"]
     return {
         "cluster": (cluster["createdAt"], cluster["version"], cluster["tags"]),
@@ -171,8 +213,13 @@ def test_a_fresh_account_gets_everything_in_order(fakes, repo, cli_invoke, tmp_p
     assert_deployed(fakes, sha)
     calls = [c.line for c in fakes.calls()]
     first_change = calls.index(STACK)
-    for check in ("eksctl version", "helm version", "kubectl version --client", "aws --version",
-                  "aws sts get-caller-identity"):
+    for check in (
+        "eksctl version",
+        "helm version",
+        "kubectl version --client",
+        "aws --version",
+        "aws sts get-caller-identity",
+    ):
         assert any(c.startswith(check) for c in calls[:first_change]), f"{check} runs before any change"
     assert "plan: from nothing deployed to" in result.output
     for number in range(1, 8):
@@ -195,8 +242,9 @@ def test_a_second_run_with_nothing_changed_changes_nothing(fakes, repo, cli_invo
     assert fakes.changes(mark) == []
     assert evidence(fakes) == before
     assert [c.line for c in fakes.calls(mark) if c.tool == "aws" and c.args[:2] == ["cloudformation", "deploy"]] == []
-    assert "stack Karpenter-demo is CREATE_COMPLETE with this template and these tags: nothing to deploy" in \
-        result.output
+    assert (
+        "stack Karpenter-demo is CREATE_COMPLETE with this template and these tags: nothing to deploy" in result.output
+    )
     assert result.output.rstrip().endswith("nothing had to change")
     assert result.output.count(": unchanged (") == 7
 
@@ -237,8 +285,9 @@ def test_a_node_group_added_and_one_removed(fakes, repo, cli_invoke):
         tag(cluster=sha, deployed=sha),
     ]
     assert_deployed(fakes, sha, groups=("workers",))
-    stacks = {s["StackName"]: s["StackStatus"] for s in fakes.aws.client("cloudformation").list_stacks()[
-        "StackSummaries"]}
+    stacks = {
+        s["StackName"]: s["StackStatus"] for s in fakes.aws.client("cloudformation").list_stacks()["StackSummaries"]
+    }
     assert stacks["eksctl-demo-nodegroup-workers"] == "CREATE_COMPLETE"
     assert stacks["eksctl-demo-nodegroup-system"] == "DELETE_COMPLETE"
 
@@ -287,13 +336,21 @@ def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_
         # eksctl makes the control plane, access entries and pod identities, then stops before the node groups
         ("eksctl create cluster@identity", [CREATE]),
         # the re-run completes the cluster as HEAD's ClusterConfig says, node groups before Karpenter
-        ("helm upgrade --install karpenter-crd ", [
-            *(f"eksctl create addon --cluster demo --region us-west-2 --name {name}" for name in (
-                "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")),
-            # the EBS CSI driver gets its pod identity (review item 13), from the config file (with the roles'
-            # permissions boundary)
-            f"eksctl create addon {CONFIG}",
-            f"eksctl create nodegroup {CONFIG} --include system", tag(cluster=sha), crd("1.14.1")]),
+        (
+            "helm upgrade --install karpenter-crd ",
+            [
+                *(
+                    f"eksctl create addon --cluster demo --region us-west-2 --name {name}"
+                    for name in ("vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent")
+                ),
+                # the EBS CSI driver gets its pod identity (review item 13), from the config file (with the roles'
+                # permissions boundary)
+                f"eksctl create addon {CONFIG}",
+                f"eksctl create nodegroup {CONFIG} --include system",
+                tag(cluster=sha),
+                crd("1.14.1"),
+            ],
+        ),
         ("helm upgrade --install karpenter oci://", [crd("1.14.1"), controller("1.14.1")]),
         (APPLY + "nodepool.yaml", [controller("1.14.1"), APPLY + "ec2nodeclass.yaml", APPLY + "nodepool.yaml"]),
         ("kubectl annotate", [APPLY + "nodepool.yaml", APPLY + "storageclass.yaml", UNDEFAULT_GP2]),
@@ -310,7 +367,7 @@ def test_a_failure_at_each_step_in_turn_then_a_rerun_converges(fakes, repo, cli_
         assert [c.line for c in calls if not c.reads and c.exit != 0 and c != injected] == [], failure
         changes = [c.line for c in calls if not c.reads]
         assert changes == expected, failure
-        after = calls[calls.index(injected) + 1:]
+        after = calls[calls.index(injected) + 1 :]
         assert [c.line for c in after if not c.reads] == [], f"{failure}: nothing changes after the failure"
         repeated = set(succeeded) & set(changes)
         assert not repeated, f"{failure}: the run repeated changes that had succeeded: {repeated}"
@@ -353,11 +410,15 @@ def test_a_merge_after_a_failed_deploy_carries_both_changes(fakes, pristine, tmp
         APPLY + "nodepool.yaml",
         tag(cluster=sha, deployed=sha),
     ]
-    assert "upgrade the control plane from 1.34 to 1.35: skipped, the control plane is at Kubernetes 1.35 " \
-           "already" in result.output
+    assert (
+        "upgrade the control plane from 1.34 to 1.35: skipped, the control plane is at Kubernetes 1.35 "
+        "already" in result.output
+    )
     assert_deployed(fakes, sha, version="1.35")
-    assert eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="system")["nodegroup"]["scalingConfig"][
-        "maxSize"] == 5
+    assert (
+        eks.describe_nodegroup(clusterName=CLUSTER, nodegroupName="system")["nodegroup"]["scalingConfig"]["maxSize"]
+        == 5
+    )
     assert fakes.kube()["objects"]["nodepools.karpenter.sh//default"]["spec"]["limits"]["cpu"] == "2000"
 
 
@@ -375,9 +436,12 @@ def test_another_aws_account_is_refused_before_any_change(fakes, pristine, tmp_p
 def recorded(fakes: Fakes, deployed: str) -> None:
     """A cluster in moto that records `deployed` as its deployed commit (what a deploy of it leaves)."""
     fakes.aws.client("eks").create_cluster(
-        name=CLUSTER, version=versions.DEFAULT_KUBERNETES,
+        name=CLUSTER,
+        version=versions.DEFAULT_KUBERNETES,
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/eksctl-demo-cluster-ServiceRole",
-        resourcesVpcConfig={"subnetIds": []}, tags={"eksgen.io/deployed-commit": deployed})
+        resourcesVpcConfig={"subnetIds": []},
+        tags={"eksgen.io/deployed-commit": deployed},
+    )
 
 
 def test_a_plan_with_a_blocker_is_refused_before_any_change(fakes, repo, cli_invoke):
@@ -389,8 +453,9 @@ def test_a_plan_with_a_blocker_is_refused_before_any_change(fakes, repo, cli_inv
     assert "cannot be applied; nothing was changed" in result.output
     assert "vpc.cidr: '10.10.0.0/16' -> '10.20.0.0/16'" in result.output
     assert fakes.changes() == []
-    assert [c.line.split(" --")[0] for c in fakes.calls()][-1] == "aws eks describe-cluster", \
+    assert [c.line.split(" --")[0] for c in fakes.calls()][-1] == "aws eks describe-cluster", (
         "refused while planning, before any step"
+    )
 
 
 def test_tools_of_other_versions_are_refused_before_anything_is_read(fakes, repo, cli_invoke, monkeypatch):
@@ -438,15 +503,22 @@ def test_the_entrypoint_deploys_with_a_step_summary(fakes, repo, tmp_path):
     env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
     env.pop("EKS_ACCELERATOR_MODE", None)  # native: eksgen and every tool are on PATH
     started = time.perf_counter()
-    result = subprocess.run(["./eks-accelerator.sh", "deploy", "--wait-timeout", "5"], cwd=repo, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "deploy", "--wait-timeout", "5"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     seconds = time.perf_counter() - started
     assert result.returncode == 0, result.stdout + result.stderr
     assert fakes.changes() == fresh(head(repo))
     assert summary.read_text().startswith("## eksgen deploy `demo`: done")
     print(f"\na full first deploy through ./eks-accelerator.sh took {seconds:.1f}s")  # noqa: T201 - measured
 
-    result = subprocess.run(["./eks-accelerator.sh", "status"], cwd=repo, env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "status"], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "live state matches rendered/ at HEAD" in result.stdout

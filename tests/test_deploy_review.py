@@ -29,16 +29,20 @@ from tests.test_deploy import APPLY, ARN, REPLACE_GP3, SPOT_ROLE, deploy, fresh,
 pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS.{2}SQS.{2}QueuePolicy:UserWarning")
 
 SPOT_ROLE_NAME = "AWSServiceRoleForEC2Spot"
-ROLE_TAKEN = ("An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name "
-              "AWSServiceRoleForEC2Spot has been taken in this account, please try a different suffix.")
+ROLE_TAKEN = (
+    "An error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name "
+    "AWSServiceRoleForEC2Spot has been taken in this account, please try a different suffix."
+)
 
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("review-repos")
-    return {"default": new_repo(base / "default"),
-            "no-account": new_repo(base / "no-account", **{"aws-account-id": ""}),
-            "on-demand": new_repo(base / "on-demand", **{"capacity-types": ["on-demand"]})}
+    return {
+        "default": new_repo(base / "default"),
+        "no-account": new_repo(base / "no-account", **{"aws-account-id": ""}),
+        "on-demand": new_repo(base / "on-demand", **{"capacity-types": ["on-demand"]}),
+    }
 
 
 def record(sha: str) -> str:
@@ -76,8 +80,11 @@ def test_item_8_validate_says_so_with_policy_rule_eks008(pristine, tmp_path, sch
     website/content/en/docs/getting-started/getting-started-with-karpenter/scripts/step02-create-cluster.sh.
     policy.exceptions can turn it off only once the chart's values.schema.json accepts the id EKS008."""
     repo = copy_repo(pristine["no-account"], tmp_path)
-    line = next(i for i, text in enumerate((repo / "values.yaml").read_text().splitlines(), 1)
-                if text.startswith("awsAccountId:"))
+    line = next(
+        i
+        for i, text in enumerate((repo / "values.yaml").read_text().splitlines(), 1)
+        if text.startswith("awsAccountId:")
+    )
 
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     (result,) = run(Context(repo, schemas=schemas), only=["policy"])
@@ -89,8 +96,10 @@ def test_item_8_validate_says_so_with_policy_rule_eks008(pristine, tmp_path, sch
     (finding,) = [f for f in result.findings if f.rule == "EKS008"]
     assert (finding.file, finding.line, finding.severity) == ("values.yaml", line, "error")
     assert finding.message.startswith("awsAccountId: [EKS008 aws-account-id-set] values.yaml names no AWS account")
-    assert finding.message.endswith("set it to the 12-digit id of the cluster's AWS account: eksgen set "
-                                    "awsAccountId=123456789012 (it cannot be turned off)")
+    assert finding.message.endswith(
+        "set it to the 12-digit id of the cluster's AWS account: eksgen set "
+        "awsAccountId=123456789012 (it cannot be turned off)"
+    )
     assert result.passed is False
 
     values = repo / "values.yaml"
@@ -102,14 +111,16 @@ def test_item_8_validate_says_so_with_policy_rule_eks008(pristine, tmp_path, sch
         assert [f.rule for f in result.findings] == ["EKS008"]
         assert any("EKS008 aws-account-id-set cannot be turned off" in n for n in result.notes)
 
-    (result,) = run(Context(copy_repo(pristine["default"], tmp_path / "with-account"), schemas=schemas),
-                    only=["policy"])
+    (result,) = run(
+        Context(copy_repo(pristine["default"], tmp_path / "with-account"), schemas=schemas), only=["policy"]
+    )
     assert result.findings == [] and result.passed
 
 
 # ---- item 10: the EC2 Spot service-linked role -----------------------------------------------------
-def test_item_10_the_spot_service_linked_role_is_created_with_karpenters_prerequisites(fakes, pristine, tmp_path,
-                                                                                       cli_invoke):
+def test_item_10_the_spot_service_linked_role_is_created_with_karpenters_prerequisites(
+    fakes, pristine, tmp_path, cli_invoke
+):
     """EC2 launches Spot instances only when the account has the service-linked role AWSServiceRoleForEC2Spot;
     "If you use the AWS CLI or an API to request a Spot Instance, you must first ensure that this role exists"
     (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html).
@@ -123,7 +134,8 @@ def test_item_10_the_spot_service_linked_role_is_created_with_karpenters_prerequ
     plan = plan_module.build(repo, None, head_ref=sha)
     assert [(a.phase, a.title) for a in plan.actions[:2]] == [
         ("karpenter-prerequisites", "deploy Karpenter's IAM roles, policies and queue"),
-        ("karpenter-prerequisites", "create the EC2 Spot service-linked role")]
+        ("karpenter-prerequisites", "create the EC2 Spot service-linked role"),
+    ]
     assert plan.actions[1].command == SPOT_ROLE.split()
 
     deploy(cli_invoke, repo)
@@ -160,7 +172,9 @@ def test_item_10_the_role_is_created_when_a_nodepool_starts_allowing_spot(fakes,
     sha = commit(repo, "karpenter.nodePool.capacityTypes=[spot, on-demand]")
     plan = plan_module.build(repo, first, head_ref=sha)
     assert [(a.phase, a.command) for a in plan.actions] == [
-        ("karpenter-prerequisites", SPOT_ROLE.split()), ("manifests", (APPLY + "nodepool.yaml").split())]
+        ("karpenter-prerequisites", SPOT_ROLE.split()),
+        ("manifests", (APPLY + "nodepool.yaml").split()),
+    ]
     mark = fakes.mark()
     deploy(cli_invoke, repo)
     assert fakes.changes(mark) == [SPOT_ROLE, APPLY + "nodepool.yaml", record(sha)]
@@ -170,8 +184,9 @@ def test_item_10_the_role_is_created_when_a_nodepool_starts_allowing_spot(fakes,
     assert fakes.changes(mark) == []
 
 
-def test_item_10_a_role_that_exists_is_not_created_and_its_taken_name_is_tolerated(fakes, pristine, tmp_path,
-                                                                                  cli_invoke):
+def test_item_10_a_role_that_exists_is_not_created_and_its_taken_name_is_tolerated(
+    fakes, pristine, tmp_path, cli_invoke
+):
     """IAM refuses to create the role twice: "If the AWSServiceRoleForEC2Spot IAM service-linked role already
     exists, you see an error message that resembles the following. An error occurred (InvalidInput) when calling
     the CreateServiceLinkedRole operation: Service role name AWSServiceRoleForEC2Spot has been taken in this
@@ -182,8 +197,10 @@ def test_item_10_a_role_that_exists_is_not_created_and_its_taken_name_is_tolerat
     command = SPOT_ROLE.split()
     created = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert created.returncode == 0, created.stderr
-    assert json.loads(created.stdout)["Role"]["Arn"] == \
-        f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/spot.amazonaws.com/{SPOT_ROLE_NAME}"
+    assert (
+        json.loads(created.stdout)["Role"]["Arn"]
+        == f"arn:aws:iam::{ACCOUNT_ID}:role/aws-service-role/spot.amazonaws.com/{SPOT_ROLE_NAME}"
+    )
     again = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert (again.returncode, again.stderr.strip()) == (254, ROLE_TAKEN)
     lines: list[str] = []
@@ -201,12 +218,26 @@ def test_item_10_a_role_that_exists_is_not_created_and_its_taken_name_is_tolerat
 def kubectl(repo: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The fake kubectl on the fake cluster, as a deploy's own kubeconfig reaches it."""
     config = tmp_path / "kubeconfig"
-    config.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": ARN,
-        "contexts": [{"name": ARN, "context": {"cluster": ARN, "user": ARN}}],
-        "clusters": [{"name": ARN, "cluster": {"server": "https://example.invalid"}}]}))
-    return subprocess.run(["kubectl", *args], cwd=repo, env={**os.environ, "KUBECONFIG": str(config)},
-                          capture_output=True, text=True, timeout=60, check=False)
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": ARN,
+                "contexts": [{"name": ARN, "context": {"cluster": ARN, "user": ARN}}],
+                "clusters": [{"name": ARN, "cluster": {"server": "https://example.invalid"}}],
+            }
+        )
+    )
+    return subprocess.run(
+        ["kubectl", *args],
+        cwd=repo,
+        env={**os.environ, "KUBECONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_item_11_a_storage_class_whose_immutable_fields_change_is_replaced(fakes, pristine, tmp_path, cli_invoke):
@@ -226,19 +257,25 @@ def test_item_11_a_storage_class_whose_immutable_fields_change_is_replaced(fakes
 
     plan = plan_module.build(repo, first, head_ref=sha)
     assert [(a.phase, " ".join(a.command)) for a in plan.actions] == [
-        ("manifests", REPLACE_GP3), ("manifests", APPLY + "storageclass.yaml")]
+        ("manifests", REPLACE_GP3),
+        ("manifests", APPLY + "storageclass.yaml"),
+    ]
     assert plan.actions[0].title == "replace StorageClass/gp3" and not plan.actions[0].disruptive
-    assert plan.actions[0].detail.startswith("reclaimPolicy of a StorageClass cannot be updated (the API server "
-                                             "forbids it): the class is deleted and the apply below creates it")
+    assert plan.actions[0].detail.startswith(
+        "reclaimPolicy of a StorageClass cannot be updated (the API server "
+        "forbids it): the class is deleted and the apply below creates it"
+    )
     assert "PersistentVolumes it already provisioned keep their volumes and settings" in plan.actions[0].detail
 
     # What the plan without the replacement ran: the API server refuses it (apply exits 1, diff 2).
     refused = 'The StorageClass "gp3" is invalid: reclaimPolicy: Forbidden: updates to reclaimPolicy are forbidden.'
-    applied = kubectl(repo, tmp_path, "apply", "--server-side", "--field-manager=eksgen", "-f",
-                      "rendered/manifests/storageclass.yaml")
+    applied = kubectl(
+        repo, tmp_path, "apply", "--server-side", "--field-manager=eksgen", "-f", "rendered/manifests/storageclass.yaml"
+    )
     assert (applied.returncode, applied.stderr.strip()) == (1, refused)
-    diffed = kubectl(repo, tmp_path, "diff", "--server-side", "--field-manager=eksgen", "-f",
-                     "rendered/manifests/storageclass.yaml")
+    diffed = kubectl(
+        repo, tmp_path, "diff", "--server-side", "--field-manager=eksgen", "-f", "rendered/manifests/storageclass.yaml"
+    )
     assert (diffed.returncode, diffed.stderr.strip()) == (2, refused)
     gp3 = "storageclasses.storage.k8s.io//gp3"
     assert fakes.kube()["objects"][gp3]["reclaimPolicy"] == "Delete"
@@ -271,5 +308,8 @@ def test_item_11_a_tag_change_rewrites_the_storage_class_parameters_so_it_is_rep
     sha = commit(repo, "tags={team: platform}")
     plan = plan_module.build(repo, first, head_ref=sha)
     manifests = [(a.title, a.detail.split(" of a StorageClass")[0]) for a in plan.actions if a.phase == "manifests"]
-    assert manifests == [("apply rendered/manifests/ec2nodeclass.yaml", ""), ("replace StorageClass/gp3", "parameters"),
-                         ("apply rendered/manifests/storageclass.yaml", "")]
+    assert manifests == [
+        ("apply rendered/manifests/ec2nodeclass.yaml", ""),
+        ("replace StorageClass/gp3", "parameters"),
+        ("apply rendered/manifests/storageclass.yaml", ""),
+    ]

@@ -32,8 +32,10 @@ WORKFLOWS = Path(".github/workflows")
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    return generate(Answers.from_raw("demo", {"environment": "prod eu", "aws-account-id": "123456789012"}),
-                    tmp_path_factory.mktemp("workflows"))
+    return generate(
+        Answers.from_raw("demo", {"environment": "prod eu", "aws-account-id": "123456789012"}),
+        tmp_path_factory.mktemp("workflows"),
+    )
 
 
 def _workflow(repo: Path, name: str) -> tuple[dict, str]:
@@ -42,8 +44,9 @@ def _workflow(repo: Path, name: str) -> tuple[dict, str]:
 
 
 def _uses(workflow: dict) -> list[tuple[str, str]]:
-    return [tuple(step["uses"].split("@")) for job in workflow["jobs"].values() for step in job["steps"]
-            if "uses" in step]
+    return [
+        tuple(step["uses"].split("@")) for job in workflow["jobs"].values() for step in job["steps"] if "uses" in step
+    ]
 
 
 @pytest.mark.parametrize("name", ["deploy.yml", "destroy.yml"])
@@ -69,8 +72,12 @@ def test_least_privilege_pinned_actions_oidc_only(repo, name):
             if "run" in step:
                 assert "${{" not in step["run"], "inputs and contexts reach run steps through env only"
     build = next(s for s in main["steps"] if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
-    assert (build["context"], build["load"], build["push"], build["tags"]) == ("toolchain", True, False,
-                                                                              "eks-toolchain:ci")
+    assert (build["context"], build["load"], build["push"], build["tags"]) == (
+        "toolchain",
+        True,
+        False,
+        "eks-toolchain:ci",
+    )
     assert build["cache-from"] == "type=gha,scope=eks-toolchain"
     run = main["steps"][-1]
     assert run["env"]["EKS_ACCELERATOR_MODE"] == "docker" and run["env"]["EKS_ACCELERATOR_IMAGE"] == "eks-toolchain:ci"
@@ -80,11 +87,16 @@ def test_deploy_runs_on_merges_that_change_the_cluster_one_at_a_time(repo):
     deploy, _ = _workflow(repo, "deploy.yml")
     destroy, _ = _workflow(repo, "destroy.yml")
     triggers = deploy["on"]
-    assert triggers["push"] == {"branches": ["main"],
-                                "paths": ["values.yaml", "charts/**", "rendered/**", "toolchain/**"]}
+    assert triggers["push"] == {
+        "branches": ["main"],
+        "paths": ["values.yaml", "charts/**", "rendered/**", "toolchain/**"],
+    }
     assert "workflow_dispatch" in triggers and "pull_request" not in triggers
-    assert deploy["concurrency"] == destroy["concurrency"] == {"group": "cluster-${{ github.repository }}",
-                                                               "cancel-in-progress": False}
+    assert (
+        deploy["concurrency"]
+        == destroy["concurrency"]
+        == {"group": "cluster-${{ github.repository }}", "cancel-in-progress": False}
+    )
     steps = deploy["jobs"]["deploy"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0, "the deployed commit must be in the clone's history"
     build = next(s for s in steps if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
@@ -105,8 +117,10 @@ def test_destroy_is_dispatched_with_the_cluster_name_typed_out(repo):
 
 
 def test_actionlint_and_pedantic_zizmor_are_clean(repo):
-    for command in (["actionlint", "-no-color"], ["zizmor", "--offline", "--persona", "pedantic", "--no-progress",
-                                                  str(WORKFLOWS)]):
+    for command in (
+        ["actionlint", "-no-color"],
+        ["zizmor", "--offline", "--persona", "pedantic", "--no-progress", str(WORKFLOWS)],
+    ):
         result = subprocess.run(command, cwd=repo, capture_output=True, text=True)
         assert result.returncode == 0, f"{command[0]}: {result.stdout}{result.stderr}"
     assert "No findings to report" in result.stdout
@@ -131,21 +145,37 @@ def docker(tmp_path, monkeypatch) -> Path:
 
 def _entrypoint(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GITHUB_", "EKS_ACCELERATOR_"))}
-    return subprocess.run(["./eks-accelerator.sh", *args], cwd=repo, env={**keep, **env}, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        ["./eks-accelerator.sh", *args], cwd=repo, env={**keep, **env}, capture_output=True, text=True
+    )
 
 
 def test_docker_mode_passes_aws_variables_and_the_step_summary(repo, docker, tmp_path):
     summary = tmp_path / "runner" / "_temp" / "step_summary_1"
-    env = {"EKS_ACCELERATOR_MODE": "docker", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTIONS": "true",
-           "AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
-           "AWS_REGION": "us-west-2", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}
+    env = {
+        "EKS_ACCELERATOR_MODE": "docker",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_ACTIONS": "true",
+        "AWS_ACCESS_KEY_ID": "AKIA",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_SESSION_TOKEN": "token",
+        "AWS_REGION": "us-west-2",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+    }
     result = _entrypoint(repo, env, "deploy", "--wait-timeout", "60")
     assert result.returncode == 0, result.stderr
     build, run = docker.read_text().splitlines()
     assert build == f"build --quiet --tag eks-toolchain:local {repo}/toolchain"
-    for name in ("GITHUB_ACTIONS", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-                 "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "GITHUB_STEP_SUMMARY"):
+    for name in (
+        "GITHUB_ACTIONS",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL",
+        "GITHUB_STEP_SUMMARY",
+    ):
         assert f" --env {name} " in run, name
     assert "secret" not in run and "AKIA" not in run, "values stay in the environment, not on the command line"
     assert f" --volume {summary.parent}:{summary.parent} " in run
@@ -154,8 +184,13 @@ def test_docker_mode_passes_aws_variables_and_the_step_summary(repo, docker, tmp
 
 
 def test_docker_mode_runs_a_given_image_without_building(repo, docker):
-    result = _entrypoint(repo, {"EKS_ACCELERATOR_MODE": "docker", "EKS_ACCELERATOR_IMAGE": "eks-toolchain:ci"},
-                         "destroy", "--confirm", "demo")
+    result = _entrypoint(
+        repo,
+        {"EKS_ACCELERATOR_MODE": "docker", "EKS_ACCELERATOR_IMAGE": "eks-toolchain:ci"},
+        "destroy",
+        "--confirm",
+        "demo",
+    )
     assert result.returncode == 0, result.stderr
     (run,) = docker.read_text().splitlines()
     assert run.startswith("run --rm ") and "GITHUB_STEP_SUMMARY" not in run

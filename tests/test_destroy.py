@@ -55,10 +55,13 @@ def assert_nothing_left(fakes: Fakes) -> None:
     assert not aws.client("sqs").list_queues().get("QueueUrls")
     assert aws.client("events").list_rules()["Rules"] == []
     # The EC2 Spot service-linked role stays: it belongs to the account (every Spot user shares it), not the cluster.
-    assert [r["RoleName"] for r in aws.client("iam").list_roles()["Roles"]
-            if not r["Path"].startswith("/aws-service-role/")] == []
-    assert aws.client("ec2").describe_vpcs(Filters=[{"Name": "tag:karpenter.sh/discovery", "Values": [CLUSTER]}])[
-        "Vpcs"] == []
+    assert [
+        r["RoleName"] for r in aws.client("iam").list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")
+    ] == []
+    assert (
+        aws.client("ec2").describe_vpcs(Filters=[{"Name": "tag:karpenter.sh/discovery", "Values": [CLUSTER]}])["Vpcs"]
+        == []
+    )
     instances = aws.client("ec2").describe_instances()["Reservations"]
     assert {i["State"]["Name"] for r in instances for i in r["Instances"]} <= {"terminated"}
     assert aws.client("ssm").describe_parameters()["Parameters"] == [], "the record was a tag of the cluster"
@@ -91,11 +94,16 @@ def test_a_deployed_cluster_is_deleted_in_order_and_nothing_is_left(fakes, repo,
     assert fakes.changes(mark) == DESTROY_IN_ORDER
     calls = [c.line for c in fakes.calls(mark)]
     instances_checked = calls.index(next(c for c in calls if c.startswith("aws ec2 describe-instances")))
-    assert calls.index(DESTROY_IN_ORDER[0]) < instances_checked < calls.index(DESTROY_IN_ORDER[4]), \
+    assert calls.index(DESTROY_IN_ORDER[0]) < instances_checked < calls.index(DESTROY_IN_ORDER[4]), (
         "Karpenter's instances are gone before eksctl deletes the VPC"
+    )
     assert any(c.startswith("kubectl wait nodeclaims.karpenter.sh --all --for=delete") for c in calls)
-    assert fakes.aws.client("ec2").describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
-        "Instances"][0]["State"]["Name"] == "terminated"
+    assert (
+        fakes.aws.client("ec2").describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0][
+            "Instances"
+        ][0]["State"]["Name"]
+        == "terminated"
+    )
     assert_nothing_left(fakes)
     assert "CloudWatch keeps the control-plane logs" in result.output
     assert summary.read_text().startswith("## eksgen destroy `demo`: done")
@@ -134,9 +142,20 @@ def test_the_cluster_is_not_deleted_while_karpenter_instances_run(fakes, repo, c
     run(cli_invoke, "deploy", repo, "--wait-timeout", "5")
     ec2 = fakes.aws.client("ec2")
     image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
-    orphan = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=[{
-        "ResourceType": "instance", "Tags": [{"Key": "karpenter.sh/nodepool", "Value": "gone"},
-                                            {"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"}]}])
+    orphan = ec2.run_instances(
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": [
+                    {"Key": "karpenter.sh/nodepool", "Value": "gone"},
+                    {"Key": f"kubernetes.io/cluster/{CLUSTER}", "Value": "owned"},
+                ],
+            }
+        ],
+    )
     orphan_id = orphan["Instances"][0]["InstanceId"]
     mark = fakes.mark()
     lines: list[str] = []

@@ -33,15 +33,19 @@ def test_the_table_is_ordered_and_every_release_has_its_dates():
     assert list(versions.KUBERNETES) == sorted(versions.KUBERNETES, key=versions.minor_key)
 
 
-@pytest.mark.parametrize(("day", "default"), [
-    (date(2026, 12, 2), "1.35"),
-    (date(2027, 3, 27), "1.35"),
-    (date(2027, 3, 28), "1.35"),  # nothing newer is pinned: the newest, which the warning then names
-])
+@pytest.mark.parametrize(
+    ("day", "default"),
+    [
+        (date(2026, 12, 2), "1.35"),
+        (date(2027, 3, 27), "1.35"),
+        (date(2027, 3, 28), "1.35"),  # nothing newer is pinned: the newest, which the warning then names
+    ],
+)
 def test_the_default_is_the_newest_in_standard_support(day, default):
     assert versions.default_kubernetes(day) == default
     assert versions.KUBERNETES[default].support_on(day) == "standard" or default == max(
-        versions.KUBERNETES, key=versions.minor_key)
+        versions.KUBERNETES, key=versions.minor_key
+    )
 
 
 def test_a_version_in_extended_support_is_warned_about(monkeypatch, cli_invoke, tmp_path):

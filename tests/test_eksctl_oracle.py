@@ -67,9 +67,12 @@ def test_minimal_config_is_accepted_and_completed(eksctl_oracle: EksctlOracle, t
 def test_subnets_with_availability_zones_are_rejected(eksctl_oracle: EksctlOracle, tmp_path: Path) -> None:
     """eksctl@v0.230.0:pkg/ctl/cmdutils/configfile.go:294-296: vpc.subnets excludes availabilityZones."""
     config = minimal_config(availabilityZones=["us-west-2a", "us-west-2b"])
-    config["vpc"]["subnets"] = {"private": {
-        "us-west-2a": {"id": "subnet-0aaaaaaaaaaaaaaaa"}, "us-west-2b": {"id": "subnet-0bbbbbbbbbbbbbbbb"},
-    }}
+    config["vpc"]["subnets"] = {
+        "private": {
+            "us-west-2a": {"id": "subnet-0aaaaaaaaaaaaaaaa"},
+            "us-west-2b": {"id": "subnet-0bbbbbbbbbbbbbbbb"},
+        }
+    }
 
     result = eksctl_oracle.dry_run(write(tmp_path, config))
 

@@ -61,12 +61,16 @@ def git_tree(repo: Path) -> str:
 
 # ---- the fleet file --------------------------------------------------------------------------
 
+
 def test_a_clusters_answers_override_the_defaults_and_tags_merge_per_key(tmp_path):
     spec = fleet.load(write(tmp_path / "fleet.yaml", FLEET))
     assert [c.name for c in spec.clusters] == ["prod-eu", "bad-region", "staging-eu", "plain"]
     prod, _, staging, plain = spec.clusters
     assert spec.answers_for(prod) == {
-        "region": "eu-west-1", "instance-type": "m7g.large", "architectures": ["arm64"], "k8s-version": "1.33",
+        "region": "eu-west-1",
+        "instance-type": "m7g.large",
+        "architectures": ["arm64"],
+        "k8s-version": "1.33",
         "tags": {"team": "platform", "cost-center": "0200", "tier": "gold"},
     }
     assert spec.answers_for(staging)["architectures"] == "amd64,arm64"
@@ -82,8 +86,10 @@ def test_clusters_without_defaults_or_tags_get_only_their_own_answers(tmp_path):
 
 BAD_FLEETS = [
     ("clusters: [{name: a}]\nregion: eu-west-1\n", "unknown top-level key 'region'; the keys are defaults, clusters"),
-    ("clusters:\n  - name: a\n    regoin: eu-west-1\n",
-     "clusters[0] (a): unknown key 'regoin'; the keys are name, region"),
+    (
+        "clusters:\n  - name: a\n    regoin: eu-west-1\n",
+        "clusters[0] (a): unknown key 'regoin'; the keys are name, region",
+    ),
     ("defaults: {vpc_cidr: 10.0.0.0/16}\nclusters: [{name: a}]\n", "defaults: unknown key 'vpc_cidr'"),
     ("defaults: {name: x}\nclusters: [{name: a}]\n", "defaults: 'name' cannot be a default"),
     ("clusters:\n  - name: a\n  - region: eu-west-1\n", "clusters[1]: missing name"),
@@ -119,8 +125,11 @@ def test_every_problem_of_a_fleet_file_is_listed_at_once(tmp_path):
         fleet.load(path)
     message = raised.value.format_message()
     assert "3 problems:" in message
-    for problem in ("clusters[0] (a): unknown key 'regoin'", "clusters[1]: missing name",
-                    "clusters[2] (a): duplicate name"):
+    for problem in (
+        "clusters[0] (a): unknown key 'regoin'",
+        "clusters[1]: missing name",
+        "clusters[2] (a): duplicate name",
+    ):
         assert problem in message
 
 
@@ -131,13 +140,16 @@ def test_a_missing_fleet_file_is_a_usage_error(cli_invoke, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["one", "--fleet", "{fleet}"], "give NAME or --fleet FILE, not both"),
-    (["--fleet", "{fleet}", "--region", "us-east-1"], "remove --region"),
-    (["--fleet", "{fleet}", "--tag", "a=b", "--config", "{fleet}"], "remove --tag, --config"),
-    ([], "Missing argument 'NAME' (or give --fleet FILE)"),
-    (["one", "--jobs", "2"], "--jobs needs --fleet"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["one", "--fleet", "{fleet}"], "give NAME or --fleet FILE, not both"),
+        (["--fleet", "{fleet}", "--region", "us-east-1"], "remove --region"),
+        (["--fleet", "{fleet}", "--tag", "a=b", "--config", "{fleet}"], "remove --tag, --config"),
+        ([], "Missing argument 'NAME' (or give --fleet FILE)"),
+        (["one", "--jobs", "2"], "--jobs needs --fleet"),
+    ],
+)
 def test_name_and_fleet_exclude_each_other(cli_invoke, tmp_path, args, message):
     path = write(tmp_path / "fleet.yaml", "clusters: [{name: a}]\n")
     out = tmp_path / "out"
@@ -149,6 +161,7 @@ def test_name_and_fleet_exclude_each_other(cli_invoke, tmp_path, args, message):
 
 # ---- generating a fleet (real helm and git) --------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> tuple[Path, Path, object]:
     """The FLEET generated with two worker processes: (fleet file, output dir, CLI result)."""
@@ -159,8 +172,9 @@ def generated(tmp_path_factory) -> tuple[Path, Path, object]:
     root = tmp_path_factory.mktemp("fleet")
     path = write(root / "fleet.yaml", FLEET)
     out = root / "out"
-    result = CliRunner().invoke(cli, ["new", "--fleet", str(path), "--output-dir", str(out), "--jobs", "2"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["new", "--fleet", str(path), "--output-dir", str(out), "--jobs", "2"], catch_exceptions=False
+    )
     return path, out, result
 
 
@@ -249,6 +263,7 @@ def test_a_long_error_is_cut_in_the_table_and_shown_in_full_below_it():
 
 # ---- interrupts ------------------------------------------------------------------------------
 
+
 def _fake_slow_helm(directory: Path) -> Path:
     """helm that takes half a second per template, so that an interrupt finds work in flight."""
     directory.mkdir()
@@ -271,15 +286,22 @@ def _running(marker: str) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc to find leftover processes")
-@pytest.mark.parametrize(("signum", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)],
-                         ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    ("signum", "whole_group"), [(signal.SIGINT, True), (signal.SIGTERM, False)], ids=["ctrl-c", "sigterm"]
+)
 def test_an_interrupt_stops_the_fleet_and_leaves_only_complete_repositories(tmp_path, signum, whole_group):
     path = write(tmp_path / "fleet.yaml", "clusters:\n" + "".join(f"  - name: c{i}\n" for i in range(8)))
     out = tmp_path / "out"
     env = {**os.environ, "PATH": os.pathsep.join([str(_fake_slow_helm(tmp_path / "fake")), os.environ["PATH"]])}
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "new", "--fleet", str(path), "--output-dir", str(out),
-                             "--jobs", "2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "new", "--fleet", str(path), "--output-dir", str(out), "--jobs", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 60
     while not (out.is_dir() and any(p.name.startswith("c") for p in out.iterdir())):  # the first one is done
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()

@@ -85,8 +85,9 @@ BAD_TAGS = [
 
 
 @pytest.mark.parametrize(("tag", "option", "value", "rule"), BAD_TAGS, ids=lambda v: repr(v)[:30])
-def test_item_1_tags_that_break_aws_rules_or_read_as_options_are_refused(cli_invoke, tmp_path, tag, option,
-                                                                       value, rule):
+def test_item_1_tags_that_break_aws_rules_or_read_as_options_are_refused(
+    cli_invoke, tmp_path, tag, option, value, rule
+):
     """AWS: keys 1-128 and values 0-256 characters of letters, numbers, spaces and _ . : / = + - @, no aws:
     prefix on keys or values ("Tag restrictions", AWS::EKS::FargateProfile Tag,
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-eks-fargateprofile-tag.html;
@@ -124,14 +125,44 @@ def test_item_1_the_chart_schema_checks_tags_as_answers_do(pristine):
     non-ASCII symbols (an emoji) pass it and only `eksgen new` refuses them."""
     schema = json.loads((pristine / SCHEMA).read_text(encoding="utf-8"))
     assert schema["properties"]["tags"]["maxProperties"] == answers_module.MAX_USER_TAGS
-    chars = [chr(c) for c in range(0xA0)] + ["\u00ad", "\u061c", "\u200b", "\u200e", "\u2028", "\u2029",
-                                             "\u202a", "\u202e", "\u2066", "\ufeff", "é", "ж", "日", "٣", "\u00a0"]
+    chars = [chr(c) for c in range(0xA0)] + [
+        "\u00ad",
+        "\u061c",
+        "\u200b",
+        "\u200e",
+        "\u2028",
+        "\u2029",
+        "\u202a",
+        "\u202e",
+        "\u2066",
+        "\ufeff",
+        "é",
+        "ж",
+        "日",
+        "٣",
+        "\u00a0",
+    ]
     for char in chars:
         for tags in ({f"k{char}": "v"}, {f"{char}k": "v"}, {"k": f"v{char}"}, {"k": f"{char}v"}):
             assert _schema_accepts(schema, tags) == _answers_accept(tags), (char, tags)
-    for key in ("aws:x", "AwS:x", "-x", "file://x", "FileB://x", "http://x", "https://x", "karpenter.sh/discovery",
-                "karpenter.sh/nodepool", "eks:eks-cluster-name", "kubernetes.io/clusterx", "eksgen.io/x",
-                "eksctl.cluster.k8s.io/v1alpha1/cluster-name", "k" * 129, "", "a=b"):
+    for key in (
+        "aws:x",
+        "AwS:x",
+        "-x",
+        "file://x",
+        "FileB://x",
+        "http://x",
+        "https://x",
+        "karpenter.sh/discovery",
+        "karpenter.sh/nodepool",
+        "eks:eks-cluster-name",
+        "kubernetes.io/clusterx",
+        "eksgen.io/x",
+        "eksctl.cluster.k8s.io/v1alpha1/cluster-name",
+        "k" * 129,
+        "",
+        "a=b",
+    ):
         assert not _schema_accepts(schema, {key: "v"}) and not _answers_accept({key: "v"}), key
     for value in ("aws:x", "v" * 257):
         assert not _schema_accepts(schema, {"k": value}) and not _answers_accept({"k": value}), value
@@ -144,8 +175,13 @@ def test_item_1_eksgen_set_enforces_the_tag_rules_and_helm_reads_the_schema(cli_
     """`eksgen set` checks the schema (Python's jsonschema), then helm renders with it (Go's regexp): a good edit
     passing proves helm compiles the patterns; a hostile one changes nothing."""
     values = (repo / "values.yaml").read_bytes()
-    for edit in ("tags={--endpoint-url: 'http://127.0.0.1:8799'}", "tags={team: '<!--'}", "tags={'file://x': y}",
-                 "tags={team: 'aws:x'}", "tags={" + ", ".join(f"k{i}: v" for i in range(45)) + "}"):
+    for edit in (
+        "tags={--endpoint-url: 'http://127.0.0.1:8799'}",
+        "tags={team: '<!--'}",
+        "tags={'file://x': y}",
+        "tags={team: 'aws:x'}",
+        "tags={" + ", ".join(f"k{i}: v" for i in range(45)) + "}",
+    ):
         result = cli_invoke("set", "--repo", repo, edit)
         assert result.exit_code == 2, (edit, result.output)
         assert (repo / "values.yaml").read_bytes() == values
@@ -186,13 +222,14 @@ def test_item_1_the_plan_gives_tags_to_the_real_aws_cli_as_json_only(aws):
     port, seen, stop = _listener()
     keys = [k.format(port=port) for k in HOSTILE_KEYS]
     eks = aws.client("eks")
-    arn = eks.create_cluster(name="demo", roleArn=f"arn:aws:iam::{aws.account_id}:role/r",
-                             resourcesVpcConfig={})["cluster"]["arn"]
+    arn = eks.create_cluster(name="demo", roleArn=f"arn:aws:iam::{aws.account_id}:role/r", resourcesVpcConfig={})[
+        "cluster"
+    ]["arn"]
     tags = {k: f"http://127.0.0.1:{port}/{i}" for i, k in enumerate(keys)}
     (tag,) = plan_cluster._tags({"metadata": {"tags": {}}}, {"metadata": {"tags": tags}}, "demo", aws.region)
     (untag,) = plan_cluster._tags({"metadata": {"tags": tags}}, {"metadata": {"tags": {}}}, "demo", aws.region)
     for action in (tag, untag):
-        words = action.command[action.command.index("{cluster_arn}") + 1:]
+        words = action.command[action.command.index("{cluster_arn}") + 1 :]
         assert words in (["--tags", json.dumps(tags, sort_keys=True)], ["--tag-keys=" + json.dumps(sorted(keys))])
     env = {**aws.env, "AWS_MAX_ATTEMPTS": "1"}
 
@@ -212,8 +249,18 @@ def test_item_1_the_plan_gives_tags_to_the_real_aws_cli_as_json_only(aws):
         # moto 5.2 removes only the first of several tagKeys (a gap in moto; the request above has them all).
         assert sorted(keys)[0] not in eks.describe_cluster(name="demo")["cluster"]["tags"]
         assert seen == []
-        old = ["aws", "eks", "untag-resource", "--region", aws.region, "--resource-arn", arn, "--tag-keys", "team",
-               keys[0]]
+        old = [
+            "aws",
+            "eks",
+            "untag-resource",
+            "--region",
+            aws.region,
+            "--resource-arn",
+            arn,
+            "--tag-keys",
+            "team",
+            keys[0],
+        ]
         run(old)
         assert seen, "the old form should have sent the request to the hostile key's endpoint"
     finally:
@@ -229,17 +276,31 @@ def _hostile_plan() -> Plan:
     tags = {"team": HOSTILE, HOSTILE: "v"}
     actions, _ = plan_cluster.changes(
         {"metadata": {"name": "c", "region": "us-west-2", "tags": {"old|key": "v"}}},
-        {"metadata": {"name": "c", "region": "us-west-2", "tags": tags}})
-    actions.append(Action("manifests", f"apply {HOSTILE}", ["kubectl", "apply", "-f", HOSTILE], disruptive=True,
-                          detail=f"detail {HOSTILE}\nsecond line"))
+        {"metadata": {"name": "c", "region": "us-west-2", "tags": tags}},
+    )
+    actions.append(
+        Action(
+            "manifests",
+            f"apply {HOSTILE}",
+            ["kubectl", "apply", "-f", HOSTILE],
+            disruptive=True,
+            detail=f"detail {HOSTILE}\nsecond line",
+        )
+    )
     diff = f"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-{HOSTILE}\n+```\n ```\n ````\n+</details>\n"
-    return Plan(base=f"main{HOSTILE}", head=HOSTILE, cluster=f"c{HOSTILE}",
-                files=[FileDiff(f"rendered/{HOSTILE}.yaml", "modified", diff, 3, 1)], actions=actions,
-                blockers=[Blocker(f"managedNodeGroups[{HOSTILE}].x", HOSTILE, [HOSTILE], f"why {HOSTILE}",
-                                  f"do {HOSTILE}")],
-                karpenter=KarpenterChange(impacts=[Impact(f"NodePool/{HOSTILE}", HOSTILE, "drift", HOSTILE)],
-                                          budgets=[{"nodePool": HOSTILE, "budgets": [{"nodes": HOSTILE}]}],
-                                          version={"from": "1.0", "to": HOSTILE, "crds": HOSTILE}))
+    return Plan(
+        base=f"main{HOSTILE}",
+        head=HOSTILE,
+        cluster=f"c{HOSTILE}",
+        files=[FileDiff(f"rendered/{HOSTILE}.yaml", "modified", diff, 3, 1)],
+        actions=actions,
+        blockers=[Blocker(f"managedNodeGroups[{HOSTILE}].x", HOSTILE, [HOSTILE], f"why {HOSTILE}", f"do {HOSTILE}")],
+        karpenter=KarpenterChange(
+            impacts=[Impact(f"NodePool/{HOSTILE}", HOSTILE, "drift", HOSTILE)],
+            budgets=[{"nodePool": HOSTILE, "budgets": [{"nodes": HOSTILE}]}],
+            version={"from": "1.0", "to": HOSTILE, "crds": HOSTILE},
+        ),
+    )
 
 
 def test_item_2_repository_strings_in_the_plan_comment_are_text(pristine):
@@ -254,7 +315,11 @@ def test_item_2_repository_strings_in_the_plan_comment_are_text(pristine):
     for tag in ("<a ", "<img", "<em>", "<s>", "<h1>", "<b>", "<script"):
         assert tag not in page, tag
     assert [h for _, h in re.findall(r"<h(\d)>(.*?)</h\1>", page)][1:] == [
-        "Blocking", "Cluster actions", "Karpenter impact", "Rendered diff"]
+        "Blocking",
+        "Cluster actions",
+        "Karpenter impact",
+        "Rendered diff",
+    ]
     for table in re.findall(r"<table>.*?</table>", page, re.S):
         rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
         widths = {len(re.findall(r"<t[hd]>", row)) for row in rows}
@@ -287,39 +352,55 @@ def test_item_2_a_plan_of_a_real_repository_with_hostile_tags(cli_invoke, repo):
     schema["properties"]["tags"] = {"type": "object"}
     (repo / SCHEMA).write_text(json.dumps(schema), encoding="utf-8")
     values = repo / "values.yaml"
-    values.write_text(values.read_text(encoding="utf-8").replace(
-        "tags: {}", 'tags: {"t<!--": "](http://x) # h | `x`"}'), encoding="utf-8")
+    values.write_text(
+        values.read_text(encoding="utf-8").replace("tags: {}", 'tags: {"t<!--": "](http://x) # h | `x`"}'),
+        encoding="utf-8",
+    )
     assert cli_invoke("render", "--repo", repo).exit_code == 0
     result = cli_invoke("plan", "--base", "HEAD", "--repo", repo)
     assert result.exit_code == 0, result.output
     assert "tag the cluster: t&#60;&#33;--" in result.output
-    page = pytest.importorskip("markdown_it").MarkdownIt("commonmark", {"html": True}).enable("table").render(
-        result.output)
+    page = (
+        pytest.importorskip("markdown_it")
+        .MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .render(result.output)
+    )
     assert page.count("<!--") == 1 and "<a " not in page and "<h1>" not in page
 
 
 # ---- item 3: the fleet table -------------------------------------------------------------------
 
+
 def test_item_3_control_characters_in_fleet_names_are_shown_escaped():
     """Names and paths with a newline, a carriage return, ANSI escapes (ESC and the 8-bit CSI), a bidi override
     or a line separator print as Python escapes: one row per cluster, nothing a terminal acts on."""
     evil = "prod\n\x1b[31mFAKE  created\r\x9b2J\u202e\u2028x"
-    report = fleet.FleetReport([
-        fleet.ClusterResult(evil, 0.1, error=f"--region {evil!r}: bad\nsecond {evil}"),
-        fleet.ClusterResult("ok", 0.2, path=Path("/out") / evil),
-    ], 0.3, 1)
+    report = fleet.FleetReport(
+        [
+            fleet.ClusterResult(evil, 0.1, error=f"--region {evil!r}: bad\nsecond {evil}"),
+            fleet.ClusterResult("ok", 0.2, path=Path("/out") / evil),
+        ],
+        0.3,
+        1,
+    )
     lines = report.lines()
     assert all(c.isprintable() for line in lines for c in line), lines
     assert lines[1].startswith("prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x  FAILED")
     assert lines[2].endswith("/out/prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x")
     # header, 2 rows, totals; then the error in full: blank, subject, its 3 lines (split at its raw newline only)
-    assert lines[4:] == ["", "prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x:",
-                         "  --region 'prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x': bad",
-                         "  second prod", "  \\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x"]
+    assert lines[4:] == [
+        "",
+        "prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x:",
+        "  --region 'prod\\n\\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x': bad",
+        "  second prod",
+        "  \\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x",
+    ]
     assert fleet.printable("C:\\dir é 日") == "C:\\dir é 日"
 
 
 # ---- item 4: new's next steps, GitHub names, validate --only ---------------------------------------
+
 
 def test_item_4_the_cd_line_of_new_is_shell_quoted(cli_invoke, tmp_path):
     """The printed `cd` runs as shown, for any output directory (shlex.quote)."""
@@ -331,12 +412,15 @@ def test_item_4_the_cd_line_of_new_is_shell_quoted(cli_invoke, tmp_path):
     assert line == f"  cd {shlex.quote(str(out / 'ok'))}"
 
 
-@pytest.mark.parametrize(("repo", "rule"), [
-    ("acme/..", "reserves the repository name '..'"),
-    ("acme/.", "reserves the repository name '.'"),
-    ("acme/infra.git", "cannot end in .git or .wiki"),
-    ("acme/infra.WIKI", "cannot end in .git or .wiki"),
-])
+@pytest.mark.parametrize(
+    ("repo", "rule"),
+    [
+        ("acme/..", "reserves the repository name '..'"),
+        ("acme/.", "reserves the repository name '.'"),
+        ("acme/infra.git", "cannot end in .git or .wiki"),
+        ("acme/infra.WIKI", "cannot end in .git or .wiki"),
+    ],
+)
 def test_item_4_github_repository_names_github_refuses_are_refused(cli_invoke, tmp_path, repo, rule):
     """GitHub reserves '.' and '..' ("The repository . is reserved", dead-claudia/github-limits pull request #5)
     and strips .git / refuses .wiki at the end of a name (github/docs issue #44518); names are ASCII letters,
@@ -365,8 +449,13 @@ def test_item_2_the_deploy_summary_escapes_what_it_shows_too():
     longer than any backtick run in it (generator/markdown_text.py, as for the plan)."""
     from generator.deploy.report import Report, StepResult
 
-    step = StepResult("tags", "tag the cluster", "changed", commands=["aws eks tag-resource --tags <!--"],
-                      notes=["[x](http://example.com) | # h"])
+    step = StepResult(
+        "tags",
+        "tag the cluster",
+        "changed",
+        commands=["aws eks tag-resource --tags <!--"],
+        notes=["[x](http://example.com) | # h"],
+    )
     lines = Report("deploy", cluster="demo<!--", steps=[step], error="```\n<!-- hidden").markdown().split("\n")
     assert lines[0] == "## eksgen deploy `demo<!--`: FAILED: &#96;&#96;&#96;"
     (row,) = [line for line in lines if line.startswith("| tag the cluster")]
@@ -396,7 +485,8 @@ def test_item_5_new_keys_that_yaml_1_1_would_retype_are_quoted(tmp_path):
 
 # ---- items 9 and 10: what a pull request can put in rendered/ ------------------------------------------
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True))
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True)
+)
 
 
 @pytest.fixture
@@ -408,8 +498,9 @@ def rendered_repo(tmp_path):
 
 
 @pytest.mark.parametrize("plant", ["alias-bomb", "symlink-out", "fifo", "not-utf8"])
-def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_files(rendered_repo, tmp_path, plant,
-                                                                                    cli_invoke):
+def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_files(
+    rendered_repo, tmp_path, plant, cli_invoke
+):
     """A 417-byte alias bomb grows to gigabytes when expanded; a symlink to /dev/zero or out of the
     repository, or a FIFO, never ends or leaks another file. rendered/ is read as regular files inside
     the repository, bounded, and YAML without aliases (helm writes none), or the command fails with
@@ -425,8 +516,10 @@ def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_fil
         os.mkfifo(target)
     else:
         target.write_bytes(b"kind: \xff\xfe\n")
-    for args in (["validate", rendered_repo, "--only", "apiserver"],
-                 ["plan", "--repo", rendered_repo, "--base", "main"]):
+    for args in (
+        ["validate", rendered_repo, "--only", "apiserver"],
+        ["plan", "--repo", rendered_repo, "--base", "main"],
+    ):
         result = cli_invoke(*args)
         assert result.exit_code == 1, result.output
         assert "rendered/manifests/extra.yaml" in result.output, result.output

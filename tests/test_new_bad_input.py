@@ -27,16 +27,28 @@ BAD_ANSWERS = [
     (["dotted.name"], "NAME", "dotted.name", "letters, digits"),
     (["a" * 47], "NAME", "a" * 47, "KarpenterNodeRole-NAME"),
     (["ok", "--region", "us-west-9"], "--region", "us-west-9", "not an AWS region with EKS"),
-    (["ok", "--k8s-version", "1.30"], "--k8s-version", "1.30",
-     f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes {', '.join(versions.KUBERNETES)}"),
-    (["ok", "--k8s-version", "1.31"], "--k8s-version", "1.31",  # EKS ended it on 2026-11-26
-     f"supports Kubernetes {', '.join(versions.KUBERNETES)}"),
+    (
+        ["ok", "--k8s-version", "1.30"],
+        "--k8s-version",
+        "1.30",
+        f"eksctl v{versions.EKSCTL_VERSION} supports Kubernetes {', '.join(versions.KUBERNETES)}",
+    ),
+    (
+        ["ok", "--k8s-version", "1.31"],
+        "--k8s-version",
+        "1.31",  # EKS ended it on 2026-11-26
+        f"supports Kubernetes {', '.join(versions.KUBERNETES)}",
+    ),
     (["ok", "--k8s-version", "1.36"], "--k8s-version", "1.36", f"supports Kubernetes {', '.join(versions.KUBERNETES)}"),
     (["ok", "--karpenter-version", "0.37.0"], "--karpenter-version", "0.37.0", "not a pinned Karpenter release"),
     # Karpenter 1.0 (Kubernetes up to 1.31) is no longer pinned. Every pinned release runs every
     # offered minor; the incompatible-pair rule is tested below with a release pinned for the test.
-    (["ok", "--karpenter-version", "1.0.9"], "--karpenter-version", "1.0.9",
-     f"not a pinned Karpenter release; choose one of {', '.join(versions.KARPENTER)}"),
+    (
+        ["ok", "--karpenter-version", "1.0.9"],
+        "--karpenter-version",
+        "1.0.9",
+        f"not a pinned Karpenter release; choose one of {', '.join(versions.KARPENTER)}",
+    ),
     (["ok", "--vpc-cidr", "8.8.0.0/16"], "--vpc-cidr", "8.8.0.0/16", "private range"),
     (["ok", "--vpc-cidr", "10.0.0.0/8"], "--vpc-cidr", "10.0.0.0/8", "at most /16"),
     (["ok", "--vpc-cidr", "10.0.0.0/24"], "--vpc-cidr", "10.0.0.0/24", "too small for the subnets"),
@@ -80,8 +92,10 @@ def test_karpenter_release_that_does_not_run_the_kubernetes_version_is_refused(c
     result = cli_invoke("new", "ok", "--karpenter-version", "1.0.9", "--output-dir", out, "--no-input")
     assert result.exit_code == 2, result.output
     assert "--karpenter-version '1.0.9'" in result.output
-    assert (f"Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not {versions.DEFAULT_KUBERNETES}; "
-            f"for {versions.DEFAULT_KUBERNETES} use {versions.DEFAULT_KARPENTER}") in result.output
+    assert (
+        f"Karpenter 1.0.9 supports Kubernetes 1.25 to 1.31, not {versions.DEFAULT_KUBERNETES}; "
+        f"for {versions.DEFAULT_KUBERNETES} use {versions.DEFAULT_KARPENTER}"
+    ) in result.output
     assert not out.exists(), "nothing may be written for a bad answer"
 
 
@@ -114,8 +128,19 @@ def test_config_file_answers_apply_and_the_command_line_wins(cli_invoke, tmp_pat
     config = tmp_path / "answers.yaml"
     config.write_text("region: eu-west-1\nk8s-version: '1.32'\ntags:\n  team: from-file\n  env: prod\n")
     out = tmp_path / "out"
-    result = cli_invoke("new", "ok", "--config", config, "--region", "eu-north-1", "--tag", "team=cli",
-                        "--output-dir", out, "--no-input")
+    result = cli_invoke(
+        "new",
+        "ok",
+        "--config",
+        config,
+        "--region",
+        "eu-north-1",
+        "--tag",
+        "team=cli",
+        "--output-dir",
+        out,
+        "--no-input",
+    )
     assert result.exit_code == 0, result.output
     recorded = (out / "ok" / ".eksgen.yaml").read_text()
     assert 'region: "eu-north-1"' in recorded and 'k8s-version: "1.32"' in recorded
@@ -167,8 +192,11 @@ def _fake_helm(directory: Path, version: str, template_delay: float = 0.0) -> No
 
 
 def _eksgen_env(path_dirs: list[Path]) -> dict[str, str]:
-    return {**os.environ, "PATH": os.pathsep.join(str(p) for p in path_dirs),
-            "REAL_HELM": shutil.which("helm") or "helm"}
+    return {
+        **os.environ,
+        "PATH": os.pathsep.join(str(p) for p in path_dirs),
+        "REAL_HELM": shutil.which("helm") or "helm",
+    }
 
 
 def _only(tmp_path: Path, *programs: str) -> Path:
@@ -183,8 +211,15 @@ def _only(tmp_path: Path, *programs: str) -> Path:
 
 
 def _eksgen(*args: str, env: dict[str, str], **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "generator", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "generator", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def test_missing_helm_is_a_clear_error(tmp_path):

@@ -25,14 +25,36 @@ pytestmark = pytest.mark.e2e
 CONFIGURATIONS = {
     "defaults": [],
     "on-demand-arm64": [
-        "--capacity-types", "on-demand", "--architectures", "arm64",
-        "--instance-type", "t4g.small", "--aws-account-id", "123456789012",
+        "--capacity-types",
+        "on-demand",
+        "--architectures",
+        "arm64",
+        "--instance-type",
+        "t4g.small",
+        "--aws-account-id",
+        "123456789012",
     ],
     "custom-region-version-tags": [
-        "--region", "eu-central-1", "--k8s-version", "1.33", "--vpc-cidr", "172.20.0.0/18",
-        "--tag", "team=platform", "--tag", "cost-center=0123", "--tag", "note=a: b = c",
-        "--github-repo", "acme/eks-prod", "--codeowners", "@acme/platform",
-        "--environment", "prod-eu", "--aws-account-id", "000123456789",
+        "--region",
+        "eu-central-1",
+        "--k8s-version",
+        "1.33",
+        "--vpc-cidr",
+        "172.20.0.0/18",
+        "--tag",
+        "team=platform",
+        "--tag",
+        "cost-center=0123",
+        "--tag",
+        "note=a: b = c",
+        "--github-repo",
+        "acme/eks-prod",
+        "--codeowners",
+        "@acme/platform",
+        "--environment",
+        "prod-eu",
+        "--aws-account-id",
+        "000123456789",
     ],
 }
 
@@ -45,7 +67,8 @@ def generated(request, tmp_path_factory) -> tuple[str, Path]:
 
     out = tmp_path_factory.mktemp(request.param)
     result = CliRunner().invoke(
-        cli, ["new", "my-cluster", "--output-dir", str(out), "--no-input", *CONFIGURATIONS[request.param]],
+        cli,
+        ["new", "my-cluster", "--output-dir", str(out), "--no-input", *CONFIGURATIONS[request.param]],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
@@ -81,7 +104,9 @@ def test_helm_lint_passes(generated):
     _, repo = generated
     result = subprocess.run(
         ["helm", "lint", "charts/eks-complete", "--values", "values.yaml", "--strict"],
-        cwd=repo, capture_output=True, text=True,
+        cwd=repo,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -92,8 +117,13 @@ def test_render_script_reproduces_rendered_byte_for_byte(generated, tmp_path):
     shutil.copytree(repo, copy)
     before = {p: p.read_bytes() for p in (copy / "rendered").rglob("*") if p.is_file()}
     shutil.rmtree(copy / "rendered")
-    result = subprocess.run(["./eks-accelerator.sh", "render"], cwd=copy, capture_output=True, text=True,
-                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native"})
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "render"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EKS_ACCELERATOR_MODE": "native"},
+    )
     assert result.returncode == 0, result.stderr
     after = {p: p.read_bytes() for p in (copy / "rendered").rglob("*") if p.is_file()}
     assert after == before
@@ -103,8 +133,13 @@ def test_render_script_reproduces_rendered_byte_for_byte(generated, tmp_path):
 
 def test_validate_script_passes_every_check(generated, schemas):
     _, repo = generated
-    result = subprocess.run(["./eks-accelerator.sh", "validate"], cwd=repo, capture_output=True, text=True,
-                            env={**os.environ, "EKS_ACCELERATOR_MODE": "native", "EKSGEN_SCHEMAS": str(schemas)})
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "validate"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EKS_ACCELERATOR_MODE": "native", "EKSGEN_SCHEMAS": str(schemas)},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     for check in ("values", "render", "eksctl", "kubeconform", "apiserver", "policy", "hygiene"):
         assert f"PASS  {check}" in result.stdout
@@ -129,7 +164,12 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
     assert group["disableIMDSv1"] is True
     assert config["cloudWatch"]["clusterLogging"]["logRetentionInDays"] == 90
     assert [a["name"] for a in config["addons"]] == [
-        "vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-ebs-csi-driver"]
+        "vpc-cni",
+        "coredns",
+        "kube-proxy",
+        "eks-pod-identity-agent",
+        "aws-ebs-csi-driver",
+    ]
     if name == "defaults":
         assert config["metadata"]["version"] == versions.DEFAULT_KUBERNETES
         assert config["metadata"]["region"] == "us-west-2"
@@ -138,8 +178,10 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
         assert "accessEntries" not in config["accessConfig"]  # no account id given
     if name == "on-demand-arm64":
         (entry,) = config["accessConfig"]["accessEntries"]
-        assert entry == {"principalARN": "arn:aws:iam::123456789012:role/KarpenterNodeRole-my-cluster",
-                         "type": "EC2_LINUX"}
+        assert entry == {
+            "principalARN": "arn:aws:iam::123456789012:role/KarpenterNodeRole-my-cluster",
+            "type": "EC2_LINUX",
+        }
         (identity,) = config["iam"]["podIdentityAssociations"]
         assert identity["serviceAccountName"] == "karpenter" and identity["namespace"] == "kube-system"
         assert len(identity["permissionPolicyARNs"]) == 6
@@ -148,11 +190,15 @@ def test_cluster_config_matches_the_eksctl_schema_and_the_answers(generated, sch
         assert config["metadata"]["region"] == "eu-central-1"
         assert config["vpc"]["cidr"] == "172.20.0.0/18"
         assert config["metadata"]["tags"] == {
-            "karpenter.sh/discovery": "my-cluster", "team": "platform", "cost-center": "0123",
-            "note": "a: b = c"}
+            "karpenter.sh/discovery": "my-cluster",
+            "team": "platform",
+            "cost-center": "0123",
+            "note": "a: b = c",
+        }
         assert group["tags"] == {"team": "platform", "cost-center": "0123", "note": "a: b = c"}
         assert config["iam"]["podIdentityAssociations"][0]["permissionPolicyARNs"][0] == (
-            "arn:aws:iam::000123456789:policy/KarpenterControllerNodeLifecyclePolicy-my-cluster")
+            "arn:aws:iam::000123456789:policy/KarpenterControllerNodeLifecyclePolicy-my-cluster"
+        )
 
 
 def test_karpenter_objects_are_valid_v1_for_the_pinned_crds(generated, schemas):
@@ -167,14 +213,22 @@ def test_karpenter_objects_are_valid_v1_for_the_pinned_crds(generated, schemas):
     spec = pool["spec"]
     assert pool["apiVersion"] == "karpenter.sh/v1"
     assert spec["template"]["spec"]["nodeClassRef"] == {
-        "group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": node_class["metadata"]["name"]}
+        "group": "karpenter.k8s.aws",
+        "kind": "EC2NodeClass",
+        "name": node_class["metadata"]["name"],
+    }
     assert spec["template"]["spec"]["expireAfter"] == "720h"
     assert spec["disruption"]["consolidationPolicy"] == "WhenEmptyOrUnderutilized"
     assert spec["disruption"]["budgets"] and spec["disruption"]["consolidateAfter"]
     assert set(spec["limits"]) == {"cpu", "memory"}
     requirements = {r["key"]: r for r in spec["template"]["spec"]["requirements"]}
-    assert {"karpenter.sh/capacity-type", "kubernetes.io/arch", "kubernetes.io/os",
-            "karpenter.k8s.aws/instance-category", "karpenter.k8s.aws/instance-generation"} <= set(requirements)
+    assert {
+        "karpenter.sh/capacity-type",
+        "kubernetes.io/arch",
+        "kubernetes.io/os",
+        "karpenter.k8s.aws/instance-category",
+        "karpenter.k8s.aws/instance-generation",
+    } <= set(requirements)
     if name == "on-demand-arm64":
         assert requirements["karpenter.sh/capacity-type"]["values"] == ["on-demand"]
         assert requirements["kubernetes.io/arch"]["values"] == ["arm64"]

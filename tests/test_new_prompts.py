@@ -31,7 +31,12 @@ def test_prompts_for_missing_answers_with_defaults(tmp_path):
     main, child = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "generator", "new", "asked", "--output-dir", str(tmp_path), "--k8s-version", "1.32"],
-        stdin=child, stdout=child, stderr=child, cwd=ROOT, env=os.environ.copy(), close_fds=True,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        close_fds=True,
     )
     os.close(child)
     conversation = [

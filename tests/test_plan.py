@@ -30,8 +30,13 @@ def pristine(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def _scenario(pristine: dict[str, Path], tmp_path: Path, edits: list[str], source: str = "default",
-              rename_group: str | None = None) -> Path:
+def _scenario(
+    pristine: dict[str, Path],
+    tmp_path: Path,
+    edits: list[str],
+    source: str = "default",
+    rename_group: str | None = None,
+) -> Path:
     repo = tmp_path / "plan-demo"
     shutil.copytree(pristine[source], repo)
     if rename_group:  # a node group added and one removed: the only group gets a new name
@@ -76,7 +81,8 @@ def test_instance_families_change_drifts_nodes(pristine, tmp_path, schemas):
     plan = _plan(_scenario(pristine, tmp_path, ["karpenter.nodePool.instanceCategories=[c, m]"]), schemas)
     assert plan.kind == "disruptive"
     assert [(i.object, i.change, i.effect) for i in plan.karpenter.impacts] == [
-        ("NodePool/default", "requirements", "drift")]
+        ("NodePool/default", "requirements", "drift")
+    ]
     assert plan.karpenter.budgets == [{"nodePool": "default", "budgets": [{"nodes": "10%"}]}]
     _golden("instance-families", markdown.render(plan))
 
@@ -90,10 +96,28 @@ def test_kubernetes_minor_upgrade_runs_control_plane_addons_node_groups_in_order
         *(("addons", f"update add-on {name} to latest for Kubernetes 1.35") for name in addons),
         ("node-groups", "upgrade node group system to Kubernetes 1.35"),
     ]
-    assert plan.actions[1].command == ["eksctl", "update", "addon", "--cluster", "plan-demo", "--region",
-                                       "us-west-2", "--name", "vpc-cni", "--version", "latest", "--wait"]
-    assert plan.actions[0].command == ["eksctl", "upgrade", "cluster", "--config-file",
-                                       "rendered/eksctl/cluster.yaml", "--approve"]
+    assert plan.actions[1].command == [
+        "eksctl",
+        "update",
+        "addon",
+        "--cluster",
+        "plan-demo",
+        "--region",
+        "us-west-2",
+        "--name",
+        "vpc-cni",
+        "--version",
+        "latest",
+        "--wait",
+    ]
+    assert plan.actions[0].command == [
+        "eksctl",
+        "upgrade",
+        "cluster",
+        "--config-file",
+        "rendered/eksctl/cluster.yaml",
+        "--approve",
+    ]
     assert ("EC2NodeClass/default", "drift") in [(i.object, i.effect) for i in plan.karpenter.impacts]
     _golden("kubernetes-1.34-to-1.35", markdown.render(plan))
 
@@ -110,8 +134,10 @@ def test_skipping_a_kubernetes_minor_is_blocked(pristine, tmp_path, schemas):
 def test_node_group_added_and_removed(pristine, tmp_path, schemas):
     plan = _plan(_scenario(pristine, tmp_path, [], rename_group="workers"), schemas)
     assert plan.kind == "disruptive"
-    assert _phases(plan) == [("node-groups", "create node group workers"),
-                             ("node-group-removals", "drain and delete node group system")]
+    assert _phases(plan) == [
+        ("node-groups", "create node group workers"),
+        ("node-group-removals", "drain and delete node group system"),
+    ]
     assert plan.actions[0].command[-2:] == ["--include", "workers"]
     assert "--drain=true" in plan.actions[1].command
     _golden("node-group-added-and-removed", markdown.render(plan))
@@ -162,5 +188,6 @@ def test_tag_change_tags_the_cluster_and_blocks_nothing(pristine, tmp_path, sche
     tag = next(a for a in plan.actions if a.phase == "tags")
     assert tag.command[:3] == ["aws", "eks", "tag-resource"] and tag.command[-1] == '{"team": "platform"}'
     assert ("EC2NodeClass/default", "spec.tags.team", "drift") in [
-        (i.object, i.change, i.effect) for i in plan.karpenter.impacts]
+        (i.object, i.change, i.effect) for i in plan.karpenter.impacts
+    ]
     _golden("tags", markdown.render(plan))

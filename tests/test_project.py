@@ -41,6 +41,23 @@ def test_the_projects_workflows_pass_actionlint_and_zizmor():
 def test_nothing_reads_the_steering_folder():
     """The tests and the product read only what is in the clone (shared/ is where data was copied from)."""
     needle = "shared/" + "reference"
-    hits = subprocess.run(["grep", "-rln", "-e", needle, "-e", "EKSGEN_" + "REFERENCE", "generator", "tests",
-                           "Makefile", ".github", "scripts", "bench"], cwd=ROOT, capture_output=True, text=True)
+    hits = subprocess.run(
+        [
+            "grep",
+            "-rln",
+            "-e",
+            needle,
+            "-e",
+            "EKSGEN_" + "REFERENCE",
+            "generator",
+            "tests",
+            "Makefile",
+            ".github",
+            "scripts",
+            "bench",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert hits.stdout == ""

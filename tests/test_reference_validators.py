@@ -14,11 +14,13 @@ POOL = {
     "kind": "NodePool",
     "metadata": {"name": "default"},
     "spec": {
-        "template": {"spec": {
-            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
-            "requirements": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}],
-            "expireAfter": "720h",
-        }},
+        "template": {
+            "spec": {
+                "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                "requirements": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}],
+                "expireAfter": "720h",
+            }
+        },
         "disruption": {"consolidationPolicy": "WhenEmptyOrUnderutilized", "consolidateAfter": "1m"},
     },
 }
@@ -43,7 +45,10 @@ def test_crd_validator_accepts_v1_and_rejects_v1beta1_leftovers(schemas, version
 
 
 def test_eksctl_validator_rejects_a_misspelt_field(schemas):
-    config = {"apiVersion": "eksctl.io/v1alpha5", "kind": "ClusterConfig",
-              "metadata": {"name": "x", "region": "us-west-2"},
-              "managedNodeGroups": [{"name": "a", "instanceTyp": "t3.small"}]}
+    config = {
+        "apiVersion": "eksctl.io/v1alpha5",
+        "kind": "ClusterConfig",
+        "metadata": {"name": "x", "region": "us-west-2"},
+        "managedNodeGroups": [{"name": "a", "instanceTyp": "t3.small"}],
+    }
     assert any("instanceTyp" in e for e in errors(eksctl_validator(schemas), config))

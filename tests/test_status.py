@@ -53,8 +53,9 @@ def test_a_deployed_cluster_matches_rendered(fakes, repo, cli_invoke):
     assert data["inSync"] is True and data["differences"] == []
     assert (data["exists"], data["state"], data["version"]) == (True, "ACTIVE", versions.DEFAULT_KUBERNETES)
     assert data["deployed"] == data["head"] == head(repo)
-    assert data["node_groups"] == [{"name": "system", "version": versions.DEFAULT_KUBERNETES, "status": "ACTIVE",
-                                    "min": 1, "desired": 2, "max": 3}]
+    assert data["node_groups"] == [
+        {"name": "system", "version": versions.DEFAULT_KUBERNETES, "status": "ACTIVE", "min": 1, "desired": 2, "max": 3}
+    ]
     assert data["addons"] == ["aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
     assert data["karpenter"] == "1.14.1 (deployed)"
     assert data["node_pools"] == [{"name": "default", "ready": True}]
@@ -66,8 +67,9 @@ def test_undeployed_commits_and_changes_made_by_hand_are_differences(fakes, repo
     deployed = head(repo)
     assert cli_invoke("deploy", "--repo", repo, "--wait-timeout", "5").exit_code == 0
     commit(repo, "karpenter.nodePool.limits.cpu=2000")
-    fakes.aws.client("eks").update_nodegroup_config(clusterName=CLUSTER, nodegroupName="system",
-                                                    scalingConfig={"minSize": 1, "desiredSize": 2, "maxSize": 4})
+    fakes.aws.client("eks").update_nodegroup_config(
+        clusterName=CLUSTER, nodegroupName="system", scalingConfig={"minSize": 1, "desiredSize": 2, "maxSize": 4}
+    )
     mark = fakes.mark()
 
     text = status(cli_invoke, repo)

@@ -37,9 +37,23 @@ def _state(repo: Path) -> dict[str, bytes]:
 
 def _killed_at(step: int, repo: Path, *args: str) -> int:
     """Run eksgen with SIGKILL injected at the step-th tree-changing system call; its exit status."""
-    done = subprocess.run(["strace", "-qq", "-o", os.devnull, "-e", f"trace={STEPS}",
-                           "-e", f"inject={STEPS}:signal=KILL:when={step}", str(EKSGEN), *args],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            "strace",
+            "-qq",
+            "-o",
+            os.devnull,
+            "-e",
+            f"trace={STEPS}",
+            "-e",
+            f"inject={STEPS}:signal=KILL:when={step}",
+            str(EKSGEN),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return done.returncode
 
 
@@ -74,8 +88,13 @@ def test_a_kill_at_every_step_leaves_the_old_or_the_new_state(pristine, tmp_path
         state = _state(repo)
         assert state in (before, after), f"killed at step {step}: a mix of the old and the new state"
         assert not (repo / transaction.STAGING).exists()
-        leftovers = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
-                                   capture_output=True, text=True, check=True).stdout.split("\n")
+        leftovers = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
         assert not [line for line in leftovers if ".eksgen" in line], leftovers
         shutil.rmtree(repo)
     assert killed >= 5, "the command made fewer tree changes than expected; is strace injecting?"
@@ -84,11 +103,16 @@ def test_a_kill_at_every_step_leaves_the_old_or_the_new_state(pristine, tmp_path
 def test_concurrent_edits_all_survive(pristine, tmp_path):
     repo = tmp_path / "atomic"
     shutil.copytree(pristine, repo)
-    edits = [f"karpenter.nodePool.limits.cpu={1000 + i}" for i in range(1)] + [
-        f"tags.team{i}=t{i}" for i in range(7)]
+    edits = [f"karpenter.nodePool.limits.cpu={1000 + i}" for i in range(1)] + [f"tags.team{i}=t{i}" for i in range(7)]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda edit: subprocess.run([str(EKSGEN), "set", "--repo", str(repo), edit], check=True,
-                                                  capture_output=True), edits))
+        list(
+            pool.map(
+                lambda edit: subprocess.run(
+                    [str(EKSGEN), "set", "--repo", str(repo), edit], check=True, capture_output=True
+                ),
+                edits,
+            )
+        )
     values = load_yaml(repo / "values.yaml")
     assert values["tags"] == {f"team{i}": f"t{i}" for i in range(7)}
     assert values["karpenter"]["nodePool"]["limits"]["cpu"] == "1000"

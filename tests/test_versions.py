@@ -24,8 +24,12 @@ def _row_for(rows: list[dict], version: str) -> dict:
     major_minor = ".".join(version.split(".")[:2])
     exact = [r for r in rows if str(r["appVersion"]) == version]
     patch = int(version.split(".")[2])
-    patch_rows = [r for r in rows if re.fullmatch(rf"{re.escape(major_minor)}\.\d+", str(r["appVersion"]))
-                  and int(str(r["appVersion"]).split(".")[2]) <= patch]
+    patch_rows = [
+        r
+        for r in rows
+        if re.fullmatch(rf"{re.escape(major_minor)}\.\d+", str(r["appVersion"]))
+        and int(str(r["appVersion"]).split(".")[2]) <= patch
+    ]
     line = [r for r in rows if str(r["appVersion"]) == f"{major_minor}.x"]
     return (exact or sorted(patch_rows, key=lambda r: int(str(r["appVersion"]).split(".")[2]))[-1:] or line)[-1]
 
@@ -98,8 +102,11 @@ def test_kubectl_matches_the_cluster_minor():
 def test_makefile_pins_equal_versions_py():
     makefile = (ROOT / "Makefile").read_text()
     pins = dict(re.findall(r"^(HELM|KUBECONFORM|ACTIONLINT)_VERSION := (\S+)$", makefile, re.MULTILINE))
-    assert pins == {"HELM": versions.HELM_VERSION, "KUBECONFORM": versions.KUBECONFORM_VERSION,
-                    "ACTIONLINT": versions.ACTIONLINT_VERSION}
+    assert pins == {
+        "HELM": versions.HELM_VERSION,
+        "KUBECONFORM": versions.KUBECONFORM_VERSION,
+        "ACTIONLINT": versions.ACTIONLINT_VERSION,
+    }
 
 
 def test_eksctl_schema_of_the_pinned_version_is_in_the_reference(schemas):

@@ -27,8 +27,12 @@ pytestmark = pytest.mark.slow
 def dist(tmp_path_factory) -> Path:
     """Wheel and sdist, built offline with the pinned build backend (hatchling, no isolation)."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--target", "sdist",
-                    "--directory", str(out)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--target", "sdist", "--directory", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     return out
 
 
@@ -40,11 +44,31 @@ def venv(dist, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("venv") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
     python = root / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               check=True, capture_output=True, text=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (site / "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    "--no-index", "--disable-pip-version-check", str(dist / WHEEL)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            str(dist / WHEEL),
+        ],
+        check=True,
+    )
     return root
 
 
@@ -76,16 +100,27 @@ def test_wheel_carries_the_template_chart_schemas_and_crds(dist):
 def test_sdist_keeps_the_source_layout(dist):
     with tarfile.open(dist / SDIST) as sdist:
         names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
-    assert {"pyproject.toml", "cookiecutter-template/cookiecutter.json", "generator/schemas/PROVENANCE.json",
-            "generator/cli.py"} <= names
+    assert {
+        "pyproject.toml",
+        "cookiecutter-template/cookiecutter.json",
+        "generator/schemas/PROVENANCE.json",
+        "generator/cli.py",
+    } <= names
 
 
 def test_the_installed_wheel_runs_from_its_own_files(venv, tmp_path):
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import generator; print(generator.__file__)"],
-                           cwd=tmp_path, env=_env(venv), check=True, capture_output=True, text=True).stdout
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import generator; print(generator.__file__)"],
+        cwd=tmp_path,
+        env=_env(venv),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert Path(where.strip()).is_relative_to(venv)
-    version = subprocess.run([str(venv / "bin" / "eksgen"), "--version"], env=_env(venv), check=True,
-                             capture_output=True, text=True).stdout
+    version = subprocess.run(
+        [str(venv / "bin" / "eksgen"), "--version"], env=_env(venv), check=True, capture_output=True, text=True
+    ).stdout
     assert version.strip() == f"eksgen, version {generator.__version__}"
 
 
@@ -102,12 +137,24 @@ def test_new_validate_set_plan_from_the_wheel(venv, dist, tmp_path):
     assert (repo / "toolchain" / "wheels" / WHEEL).read_bytes() == (dist / WHEEL).read_bytes()
     report = run("validate", str(repo))
     assert [line.split()[1] for line in report.splitlines() if line.startswith("PASS")] == [
-        "values", "render", "eksctl", "kubeconform", "apiserver", "policy", "hygiene"]
+        "values",
+        "render",
+        "eksctl",
+        "kubeconform",
+        "apiserver",
+        "policy",
+        "hygiene",
+    ]
     run("set", "--repo", str(repo), "karpenter.nodePool.limits.cpu=2000")
     assert "karpenter" in run("plan", "--repo", str(repo), "--base", "main").lower()
 
 
 def test_an_installed_eksgen_without_a_wheel_leaves_the_image_to_pypi(venv, tmp_path):
-    subprocess.run([str(venv / "bin" / "eksgen"), "new", "released", "--no-input"], cwd=tmp_path, env=_env(venv),
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(venv / "bin" / "eksgen"), "new", "released", "--no-input"],
+        cwd=tmp_path,
+        env=_env(venv),
+        check=True,
+        capture_output=True,
+    )
     assert sorted(p.name for p in (tmp_path / "released" / "toolchain" / "wheels").iterdir()) == ["README.md"]

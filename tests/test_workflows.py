@@ -19,8 +19,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
-    return generate(Answers.from_raw("demo", {"aws-account-id": "123456789012", "github-repo": "acme/demo"}),
-                    tmp_path_factory.mktemp("workflows"))
+    return generate(
+        Answers.from_raw("demo", {"aws-account-id": "123456789012", "github-repo": "acme/demo"}),
+        tmp_path_factory.mktemp("workflows"),
+    )
 
 
 @pytest.fixture
@@ -88,8 +90,9 @@ def test_the_first_push_before_bootstrap_deploys_nothing_and_says_what_to_do(run
 def test_a_push_after_bootstrap_starts_the_deploy_job(runner):
     """Under act the deploy job runs up to the toolchain image build, which needs a Docker engine
     (none here); the in-container deploy itself is covered by tests/test_deploy.py."""
-    run = runner.push_main({"AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-deploy",
-                            "AWS_REGION": "us-west-2"})
+    run = runner.push_main(
+        {"AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-deploy", "AWS_REGION": "us-west-2"}
+    )
     assert run.jobs == {"target": "succeeded", "deploy": "failed"}, run.log[-3000:]
     assert "the toolchain image cannot be built here (no Docker engine)" in run.log
 
@@ -112,18 +115,26 @@ def test_the_plan_of_a_bootstrapped_repository_starts_from_the_deployed_commit(p
     behind main, so the pull request's plan also shows what main has not deployed yet."""
     repo = tmp_path / "demo"
     shutil.copytree(pristine, repo)
-    deployed = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
-                              check=True).stdout.strip()
+    deployed = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
     aws.client("eks").create_cluster(
-        name="demo", version="1.35", roleArn="arn:aws:iam::123456789012:role/eksctl-demo-cluster-ServiceRole",
-        resourcesVpcConfig={"subnetIds": []}, tags={"eksgen.io/deployed-commit": deployed})
+        name="demo",
+        version="1.35",
+        roleArn="arn:aws:iam::123456789012:role/eksctl-demo-cluster-ServiceRole",
+        resourcesVpcConfig={"subnetIds": []},
+        tags={"eksgen.io/deployed-commit": deployed},
+    )
     runner = WorkflowRunner(repo, tmp_path, aws_endpoint=aws.endpoint)
     set_values(repo, ["managedNodeGroup.maxSize=5"])  # merged to main, never deployed
     subprocess.run([*GIT, "commit", "--quiet", "-am", "bigger group"], cwd=repo, check=True)
     _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
     runner.open_pull_request(11, "more-cpu")
-    run = runner.pull_request(11, "more-cpu", variables={
-        "AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-plan", "AWS_REGION": "us-west-2"})
+    run = runner.pull_request(
+        11,
+        "more-cpu",
+        variables={"AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-plan", "AWS_REGION": "us-west-2"},
+    )
     assert run.jobs == {"validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}, run.log[-3000:]
     comment = run.comments["eksgen-plan"]
     assert f"Base `{deployed[:12]} (the commit deployed on cluster demo)`" in comment
@@ -134,8 +145,9 @@ def test_before_bootstrap_the_plan_says_it_starts_from_the_base_branch(runner):
     _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
     runner.open_pull_request(12, "more-cpu")
     run = runner.pull_request(12, "more-cpu")
-    assert "no AWS credentials (the plan role is not set up): planned from the base branch" in run.comments[
-        "eksgen-plan"]
+    assert (
+        "no AWS credentials (the plan role is not set up): planned from the base branch" in run.comments["eksgen-plan"]
+    )
 
 
 def test_new_and_the_readme_give_the_first_steps_in_the_same_order(cli_invoke, tmp_path):

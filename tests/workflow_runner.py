@@ -68,9 +68,14 @@ class WorkflowRunner:
 
     def pull_request(self, number: int, branch: str, fork: bool = False, variables: dict | None = None) -> Run:
         head = f"someone/{self.full_name.split('/')[1]}" if fork else self.full_name
-        event = {"number": number, "pull_request": {
-            "number": number, "head": {"ref": branch, "repo": {"full_name": head}},
-            "base": {"ref": "main", "repo": {"full_name": self.full_name}}}}
+        event = {
+            "number": number,
+            "pull_request": {
+                "number": number,
+                "head": {"ref": branch, "repo": {"full_name": head}},
+                "base": {"ref": "main", "repo": {"full_name": self.full_name}},
+            },
+        }
         return self._act("pull_request", event, "validate.yml", ref=f"refs/pull/{number}/merge", variables=variables)
 
     def push_main(self, variables: dict[str, str] | None = None) -> Run:
@@ -83,20 +88,45 @@ class WorkflowRunner:
         event_file.write_text(json.dumps(event))
         home = self.work / "home"
         home.mkdir(exist_ok=True)
-        args = [str(ACT), event_name, "-e", str(event_file), "-W", f".github/workflows/{workflow}",
-                "-P", "ubuntu-24.04=-self-hosted", "--no-skip-checkout", "--no-cache-server",
-                "--artifact-server-addr", "127.0.0.1", "--artifact-server-port", "0", "--env", f"GITHUB_REF={ref}"]
+        args = [
+            str(ACT),
+            event_name,
+            "-e",
+            str(event_file),
+            "-W",
+            f".github/workflows/{workflow}",
+            "-P",
+            "ubuntu-24.04=-self-hosted",
+            "--no-skip-checkout",
+            "--no-cache-server",
+            "--artifact-server-addr",
+            "127.0.0.1",
+            "--artifact-server-port",
+            "0",
+            "--env",
+            f"GITHUB_REF={ref}",
+        ]
         for name, value in (variables or {}).items():
             args += ["--var", f"{name}={value}"]
         for uses in self._pinned_actions(workflow):
             owner_repo = uses.split("@")[0]
             args += ["--local-repository", f"{uses}={ROOT / 'tests' / 'actions' / STAND_INS[owner_repo]}"]
-        env = {**os.environ, "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true",
-               "EKSGEN_TEST_REMOTE": str(self.remote),
-               "EKSGEN_TEST_ARTIFACTS": str(self.artifacts), "EKSGEN_TEST_COMMENTS": str(self.comments),
-               "EKSGEN_TEST_AWS_ENDPOINT": self.aws_endpoint}
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                     "AWS_ENDPOINT_URL"):
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "EKSGEN_TEST_REMOTE": str(self.remote),
+            "EKSGEN_TEST_ARTIFACTS": str(self.artifacts),
+            "EKSGEN_TEST_COMMENTS": str(self.comments),
+            "EKSGEN_TEST_AWS_ENDPOINT": self.aws_endpoint,
+        }
+        for name in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+        ):
             env.pop(name, None)  # a job has AWS credentials only from configure-aws-credentials
         done = subprocess.run(args, cwd=self.repo, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         log = done.stdout + done.stderr

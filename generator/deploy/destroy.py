@@ -33,8 +33,15 @@ NODECLASSES = "ec2nodeclasses.karpenter.k8s.aws"
 DEFAULT_WAIT = 1800
 
 
-def destroy(repo: Path, confirm: str | None, *, log: Log, summary: Path | None = None,
-            wait_timeout: int = DEFAULT_WAIT, poll_seconds: float = 15.0) -> Report:
+def destroy(
+    repo: Path,
+    confirm: str | None,
+    *,
+    log: Log,
+    summary: Path | None = None,
+    wait_timeout: int = DEFAULT_WAIT,
+    poll_seconds: float = 15.0,
+) -> Report:
     started = time.monotonic()
     report = Report("destroy")
     try:
@@ -42,9 +49,11 @@ def destroy(repo: Path, confirm: str | None, *, log: Log, summary: Path | None =
         report.cluster, report.region = target.cluster, target.region
         if confirm != target.cluster:
             raise ConfirmationError(
-                "--confirm", confirm or "",
+                "--confirm",
+                confirm or "",
                 f"must be the exact name of the cluster, {target.cluster!r}: destroy deletes the cluster, its node "
-                "groups, Karpenter's nodes and its AWS prerequisites; nothing was read or changed")
+                "groups, Karpenter's nodes and its AWS prerequisites; nothing was read or changed",
+            )
         log(f"eksgen destroy: cluster {target.cluster} in {target.region}")
         with tempfile.TemporaryDirectory(prefix="eksgen-destroy-") as folder:
             kubeconfig = Path(folder) / "kubeconfig"
@@ -52,22 +61,30 @@ def destroy(repo: Path, confirm: str | None, *, log: Log, summary: Path | None =
             report.account = preflight.run(target, runner, log).account
             live = Live(runner, target, kubeconfig)
             parts = [
-                ("nodes", "Karpenter's NodePools, nodes and EC2NodeClasses",
-                 lambda s: _nodes(live, runner, log, s, wait_timeout, poll_seconds)),
+                (
+                    "nodes",
+                    "Karpenter's NodePools, nodes and EC2NodeClasses",
+                    lambda s: _nodes(live, runner, log, s, wait_timeout, poll_seconds),
+                ),
                 ("karpenter", "Karpenter (controller and CRDs)", lambda s: _karpenter(live, runner, log, s)),
                 ("cluster", f"EKS cluster {target.cluster} (eksctl)", lambda s: _cluster(live, runner, log, s)),
-                ("prerequisites", f"Karpenter's AWS prerequisites (stack {live.stack_name})",
-                 lambda s: _stack(live, runner, log, s)),
+                (
+                    "prerequisites",
+                    f"Karpenter's AWS prerequisites (stack {live.stack_name})",
+                    lambda s: _stack(live, runner, log, s),
+                ),
             ]
             for i, (name, title, function) in enumerate(parts):
                 try:
                     with step(report, runner, log, name, title) as result:
                         function(result)
                 except BaseException:
-                    report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in parts[i + 1:]]
+                    report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in parts[i + 1 :]]
                     raise
-        log(f"destroyed {target.cluster}; CloudWatch keeps the control-plane logs (/aws/eks/{target.cluster}/cluster) "
-            "for their retention period")
+        log(
+            f"destroyed {target.cluster}; CloudWatch keeps the control-plane logs (/aws/eks/{target.cluster}/cluster) "
+            "for their retention period"
+        )
     except EksgenError as exc:
         report.error = exc.format_message()
         raise
@@ -86,8 +103,10 @@ def _nodes(live: Live, runner: Runner, log: Log, s: StepResult, wait_timeout: in
         note(s, log, "the cluster does not exist")
         instances = live.karpenter_instances()
         if instances:
-            raise StepFailedError(f"the cluster is gone but Karpenter's instances remain: {', '.join(instances)}; "
-                                  "terminate them in EC2, then run destroy again")
+            raise StepFailedError(
+                f"the cluster is gone but Karpenter's instances remain: {', '.join(instances)}; "
+                "terminate them in EC2, then run destroy again"
+            )
         return
     live.connect()
     pools = live.objects(NODEPOOLS)
@@ -97,17 +116,23 @@ def _nodes(live: Live, runner: Runner, log: Log, s: StepResult, wait_timeout: in
         runner.change(["kubectl", "delete", NODEPOOLS, "--all", "--wait=true", f"--timeout={wait_timeout}s"])
         live.invalidate("objects")
     if pools is not None:
-        wait = runner.read(["kubectl", "wait", NODECLAIMS, "--all", "--for=delete", f"--timeout={wait_timeout}s"],
-                           timeout=wait_timeout + 60)
+        wait = runner.read(
+            ["kubectl", "wait", NODECLAIMS, "--all", "--for=delete", f"--timeout={wait_timeout}s"],
+            timeout=wait_timeout + 60,
+        )
         if wait.returncode != 0:
-            raise StepFailedError(f"Karpenter did not delete its NodeClaims within {wait_timeout}s: "
-                                  f"{(wait.stderr or wait.stdout).strip()}")
+            raise StepFailedError(
+                f"Karpenter did not delete its NodeClaims within {wait_timeout}s: "
+                f"{(wait.stderr or wait.stdout).strip()}"
+            )
     deadline = time.monotonic() + wait_timeout
     while instances := live.karpenter_instances():
         log(f"  waiting for Karpenter's instances to terminate: {', '.join(instances)}")  # said before giving up
         if time.monotonic() > deadline:
-            raise StepFailedError(f"Karpenter's instances still run after {wait_timeout}s: {', '.join(instances)}; "
-                                  "they would keep eksctl from deleting the VPC")
+            raise StepFailedError(
+                f"Karpenter's instances still run after {wait_timeout}s: {', '.join(instances)}; "
+                "they would keep eksctl from deleting the VPC"
+            )
         time.sleep(poll_seconds)
     note(s, log, "no instance of Karpenter runs")
     classes = live.objects(NODECLASSES)
@@ -133,8 +158,9 @@ def _cluster(live: Live, runner: Runner, log: Log, s: StepResult) -> None:
     if live.cluster() is None:
         note(s, log, "the cluster does not exist")
         return
-    runner.change(["eksctl", "delete", "cluster", "--name", live.target.cluster, "--region", live.target.region,
-                   "--wait"])
+    runner.change(
+        ["eksctl", "delete", "cluster", "--name", live.target.cluster, "--region", live.target.region, "--wait"]
+    )
     live.invalidate()
     if live.cluster() is not None:
         raise StepFailedError(f"eksctl reported success, but cluster {live.target.cluster} still exists")

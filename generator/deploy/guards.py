@@ -47,8 +47,11 @@ def skip_reason(action: Action, live: Live) -> str | None:
         if described.get("version") == version:
             return f"the control plane is at Kubernetes {version} already"
         return None
-    if cmd[:2] == ["eksctl", "create"] or cmd[:2] == ["eksctl", "delete"] or cmd[:3] in (
-            ["eksctl", "upgrade", "nodegroup"], ["eksctl", "scale", "nodegroup"]):
+    if (
+        cmd[:2] == ["eksctl", "create"]
+        or cmd[:2] == ["eksctl", "delete"]
+        or cmd[:3] in (["eksctl", "upgrade", "nodegroup"], ["eksctl", "scale", "nodegroup"])
+    ):
         return _eksctl_object(cmd, live)
     if verb == ("aws", "eks", "tag-resource"):
         wanted = json.loads(flag(cmd, "--tags") or "{}")
@@ -57,7 +60,7 @@ def skip_reason(action: Action, live: Live) -> str | None:
             return "the cluster has these tags already"
         return None
     if verb == ("aws", "eks", "untag-resource"):
-        keys = cmd[cmd.index("--tag-keys") + 1:]
+        keys = cmd[cmd.index("--tag-keys") + 1 :]
         if not set(keys) & set(described.get("tags") or {}):
             return "the cluster has none of these tags"
         return None
@@ -76,8 +79,11 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
         groups = live.nodegroups()
         if verb == "create":
             wanted = flag(cmd, "--include")
-            names = [wanted] if wanted else [g.get("name") for g in live.target.cluster_config.get(
-                "managedNodeGroups") or []]
+            names = (
+                [wanted]
+                if wanted
+                else [g.get("name") for g in live.target.cluster_config.get("managedNodeGroups") or []]
+            )
             if all(n in groups for n in names):
                 return f"node group {', '.join(map(str, names))} exists"
             return None
@@ -92,8 +98,10 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
         if verb == "scale":
             scaling = group.get("scalingConfig") or {}
             have = (scaling.get("desiredSize"), scaling.get("minSize"), scaling.get("maxSize"))
-            want = tuple(int(v) if v and v.isdigit() else v for v in (
-                flag(cmd, "--nodes"), flag(cmd, "--nodes-min"), flag(cmd, "--nodes-max")))
+            want = tuple(
+                int(v) if v and v.isdigit() else v
+                for v in (flag(cmd, "--nodes"), flag(cmd, "--nodes-min"), flag(cmd, "--nodes-max"))
+            )
             return f"node group {name} has these sizes already" if have == want else None
         return None
     if kind == "addon":
@@ -109,8 +117,10 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
     if kind == "accessentry":
         live_entries = live.access_entries()
         if verb == "create":
-            wanted = {e.get("principalARN") for e in (live.target.cluster_config.get("accessConfig") or {}).get(
-                "accessEntries") or []}
+            wanted = {
+                e.get("principalARN")
+                for e in (live.target.cluster_config.get("accessConfig") or {}).get("accessEntries") or []
+            }
             return "every access entry of rendered/ exists" if wanted <= live_entries else None
         if verb == "delete":
             arn = flag(cmd, "--principal-arn")
@@ -119,8 +129,10 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
     if kind == "podidentityassociation":
         associations = live.pod_identities()
         if verb == "create":
-            wanted = {(str(p.get("namespace")), str(p.get("serviceAccountName"))) for p in (
-                live.target.cluster_config.get("iam") or {}).get("podIdentityAssociations") or []}
+            wanted = {
+                (str(p.get("namespace")), str(p.get("serviceAccountName")))
+                for p in (live.target.cluster_config.get("iam") or {}).get("podIdentityAssociations") or []
+            }
             return "every pod identity association of rendered/ exists" if wanted <= associations else None
         if verb == "delete":
             key = (str(flag(cmd, "--namespace")), str(flag(cmd, "--service-account-name")))

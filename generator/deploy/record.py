@@ -49,7 +49,18 @@ def write(runner: Runner, live: Live, **commits: str) -> bool:
     current = described.get("tags") or {}
     if all(current.get(key) == value for key, value in wanted.items()):
         return False
-    runner.change(["aws", "eks", "tag-resource", "--region", live.target.region, "--resource-arn", described["arn"],
-                   "--tags", json.dumps(wanted, sort_keys=True)])
+    runner.change(
+        [
+            "aws",
+            "eks",
+            "tag-resource",
+            "--region",
+            live.target.region,
+            "--resource-arn",
+            described["arn"],
+            "--tags",
+            json.dumps(wanted, sort_keys=True),
+        ]
+    )
     live.invalidate("cluster")
     return True

@@ -43,14 +43,18 @@ class Report:
         return any(s.status == CHANGED for s in self.steps)
 
     def markdown(self) -> str:
-        outcome = f"FAILED: {self.error.splitlines()[0]}" if self.error else (
-            "done" if self.changed else "nothing to change")
+        outcome = (
+            f"FAILED: {self.error.splitlines()[0]}" if self.error else ("done" if self.changed else "nothing to change")
+        )
         where = ", ".join(x for x in (self.region, f"account {self.account}" if self.account else "") if x)
         # Every repository or AWS string goes through escape(): shown, never interpreted as markdown.
         out = [f"## eksgen {self.operation} {escape(self.cluster or '?', 'code')}: {escape(outcome)}", ""]
         if self.operation == "deploy" and self.head:
-            out.append(f"From {escape(self.base or '(nothing deployed)')} to {escape(self.head, 'code')}"
-                       + (f" in {escape(where)}" if where else "") + ".")
+            out.append(
+                f"From {escape(self.base or '(nothing deployed)')} to {escape(self.head, 'code')}"
+                + (f" in {escape(where)}" if where else "")
+                + "."
+            )
         elif where:
             out.append(f"In {escape(where)}.")
         if self.plan:
@@ -64,8 +68,14 @@ class Report:
                 out.append(f"| {escape(step.title)} | {result} | {step.seconds:.1f}s | {commands} |")
         if self.error:
             fence = escape(self.error, "block")
-            out += ["", fence, self.error, fence, "",
-                    f"Run the {self.operation} again once the cause is fixed: it continues from the live state."]
+            out += [
+                "",
+                fence,
+                self.error,
+                fence,
+                "",
+                f"Run the {self.operation} again once the cause is fixed: it continues from the live state.",
+            ]
         out += ["", f"Took {self.seconds:.1f}s.", ""]
         return "\n".join(out)
 
@@ -99,5 +109,3 @@ def step(report: Report, runner: Runner, log: Log, name: str, title: str) -> Ite
 def note(result: StepResult, log: Log, text: str) -> None:
     result.notes.append(text)
     log(f"  - {text}")
-
-

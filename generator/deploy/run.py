@@ -21,8 +21,16 @@ from generator.plan import cluster as cluster_plan
 from generator.plan.model import PHASES, Action, Blocker
 
 # The plan's phases that eksctl and the aws CLI apply to the cluster itself.
-CLUSTER_PHASES = ("control-plane", "addons", "node-groups", "node-group-removals", "identity-and-access",
-                  "endpoints", "logging", "tags")
+CLUSTER_PHASES = (
+    "control-plane",
+    "addons",
+    "node-groups",
+    "node-group-removals",
+    "identity-and-access",
+    "endpoints",
+    "logging",
+    "tags",
+)
 DEFAULT_WAIT = 600
 
 StepFunction = Callable[[steps.Deployment, StepResult], None]
@@ -43,18 +51,23 @@ def deploy(repo: Path, *, log: Log, summary: Path | None = None, wait_timeout: i
             report.account = preflight.run(target, runner, log).account
             live = Live(runner, target, kubeconfig)
             deployment = _planned(target, runner, live, log, report, wait_timeout)
-            _run_steps(deployment, [
-                ("prerequisites", f"Karpenter's AWS prerequisites (stack {live.stack_name})", steps.prerequisites),
-                ("cluster", f"EKS cluster {target.cluster}", steps.cluster),
-                ("karpenter", f"Karpenter {target.karpenter_version} (CRDs and controller)", steps.karpenter),
-                ("cluster-changes", "ClusterConfig changes", steps.cluster_changes),
-                ("manifests", "rendered/manifests/ (NodePool, EC2NodeClass, StorageClass)", steps.manifests),
-                ("readiness", "Karpenter available, EC2NodeClasses and NodePools Ready", steps.readiness),
-                ("record", "the deployed commit, recorded on the cluster", steps.record_step),
-            ])
+            _run_steps(
+                deployment,
+                [
+                    ("prerequisites", f"Karpenter's AWS prerequisites (stack {live.stack_name})", steps.prerequisites),
+                    ("cluster", f"EKS cluster {target.cluster}", steps.cluster),
+                    ("karpenter", f"Karpenter {target.karpenter_version} (CRDs and controller)", steps.karpenter),
+                    ("cluster-changes", "ClusterConfig changes", steps.cluster_changes),
+                    ("manifests", "rendered/manifests/ (NodePool, EC2NodeClass, StorageClass)", steps.manifests),
+                    ("readiness", "Karpenter available, EC2NodeClasses and NodePools Ready", steps.readiness),
+                    ("record", "the deployed commit, recorded on the cluster", steps.record_step),
+                ],
+            )
         count = sum(len(s.commands) for s in report.steps)
-        log(f"deployed {target.short} to {target.cluster}: "
-            + (f"{count} change{'s' if count != 1 else ''}" if count else "nothing had to change"))
+        log(
+            f"deployed {target.short} to {target.cluster}: "
+            + (f"{count} change{'s' if count != 1 else ''}" if count else "nothing had to change")
+        )
     except EksgenError as exc:
         report.error = exc.format_message()
         raise
@@ -74,12 +87,13 @@ def _run_steps(d: steps.Deployment, plan: list[tuple[str, str, StepFunction]]) -
             with step(d.report, d.runner, d.log, name, title) as result:
                 function(d, result)
         except BaseException:
-            d.report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in plan[i + 1:]]
+            d.report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in plan[i + 1 :]]
             raise
 
 
-def _planned(target: Target, runner: Runner, live: Live, log: Log, report: Report,
-             wait_timeout: int) -> steps.Deployment:
+def _planned(
+    target: Target, runner: Runner, live: Live, log: Log, report: Report, wait_timeout: int
+) -> steps.Deployment:
     """The plans from the recorded state, refused before any change when one has blockers."""
     described = live.cluster()
     recorded = record.read(described)
@@ -88,8 +102,10 @@ def _planned(target: Target, runner: Runner, live: Live, log: Log, report: Repor
     full = main if recorded.deployed is None else plan_module.build(target.repo, None, head_ref=target.head)
     report.base = f"`{recorded.deployed[:12]}`" if recorded.deployed else ""
     report.plan = main.summary
-    log(f"plan: from {recorded.deployed[:12] if recorded.deployed else 'nothing deployed'} to {target.short}: "
-        f"{main.summary}")
+    log(
+        f"plan: from {recorded.deployed[:12] if recorded.deployed else 'nothing deployed'} to {target.short}: "
+        f"{main.summary}"
+    )
     completion: list[Action] = []
     if described is None:
         cluster_actions: list[Action] = []
@@ -98,8 +114,10 @@ def _planned(target: Target, runner: Runner, live: Live, log: Log, report: Repor
         base = recorded.cluster_base
         cluster = main if base == recorded.deployed else plan_module.build(target.repo, base, head_ref=target.head)
         if base != recorded.deployed:
-            log(f"plan: the cluster's ClusterConfig is at {base[:12]} already (recorded by a deploy that did not "
-                "complete); its changes are planned from there")
+            log(
+                f"plan: the cluster's ClusterConfig is at {base[:12]} already (recorded by a deploy that did not "
+                "complete); its changes are planned from there"
+            )
         cluster_actions = [a for a in cluster.actions if a.phase in CLUSTER_PHASES]
         blockers = list(cluster.blockers)
     else:
@@ -111,10 +129,22 @@ def _planned(target: Target, runner: Runner, live: Live, log: Log, report: Repor
         raise PlanBlockedError(
             f"the plan from {recorded.deployed[:12] if recorded.deployed else 'nothing deployed'} to {target.short} "
             "cannot be applied; nothing was changed:\n"
-            + "\n".join(f"  - {b.field}: {b.before!r} -> {b.after!r}: {b.reason}. What to do: {b.manual}"
-                        for b in blockers))
-    return steps.Deployment(target=target, runner=runner, live=live, log=log, report=report, plan=main, full=full,
-                            cluster_actions=cluster_actions, wait_timeout=wait_timeout, completion=completion)
+            + "\n".join(
+                f"  - {b.field}: {b.before!r} -> {b.after!r}: {b.reason}. What to do: {b.manual}" for b in blockers
+            )
+        )
+    return steps.Deployment(
+        target=target,
+        runner=runner,
+        live=live,
+        log=log,
+        report=report,
+        plan=main,
+        full=full,
+        cluster_actions=cluster_actions,
+        wait_timeout=wait_timeout,
+        completion=completion,
+    )
 
 
 def _from_live(target: Target, live: Live, log: Log) -> tuple[list[Action], list[Blocker]]:
@@ -136,10 +166,14 @@ def _from_live(target: Target, live: Live, log: Log) -> tuple[list[Action], list
     if identity.get("podIdentityAssociations"):
         associations = live.pod_identities()
         identity["podIdentityAssociations"] = [
-            p for p in identity["podIdentityAssociations"]
-            if (str(p.get("namespace")), str(p.get("serviceAccountName"))) in associations]
-    log("plan: the cluster exists but records no deployed ClusterConfig; its version, node groups, add-ons, access "
-        "entries and pod identities are compared with HEAD's")
+            p
+            for p in identity["podIdentityAssociations"]
+            if (str(p.get("namespace")), str(p.get("serviceAccountName"))) in associations
+        ]
+    log(
+        "plan: the cluster exists but records no deployed ClusterConfig; its version, node groups, add-ons, access "
+        "entries and pod identities are compared with HEAD's"
+    )
     extra = sorted(set(groups) - {g.get("name") for g in head.get("managedNodeGroups") or []})
     if extra:
         log(f"plan: node groups not in rendered/ are left alone (no deploy recorded them): {', '.join(extra)}")
@@ -153,11 +187,16 @@ def _check_history(target: Target, recorded: record.Record) -> None:
         if commit and not tools.succeeds([git, "cat-file", "-e", f"{commit}^{{commit}}"], cwd=target.repo):
             raise PreflightError(
                 f"the cluster records {label} commit {commit}, which is not in this clone's history: check out "
-                "with the full history (actions/checkout with fetch-depth: 0); nothing was changed")
+                "with the full history (actions/checkout with fetch-depth: 0); nothing was changed"
+            )
     deployed = recorded.deployed
-    if deployed and deployed != target.head and tools.succeeds(
-            [git, "merge-base", "--is-ancestor", target.head, deployed], cwd=target.repo):
+    if (
+        deployed
+        and deployed != target.head
+        and tools.succeeds([git, "merge-base", "--is-ancestor", target.head, deployed], cwd=target.repo)
+    ):
         raise PreflightError(
             f"HEAD {target.short} is older than the deployed commit {deployed[:12]}: deploying it would take the "
             "cluster back. Deploy the newest commit of main (re-run its workflow), or revert the change on main; "
-            "nothing was changed")
+            "nothing was changed"
+        )

@@ -51,11 +51,17 @@ class Runner:
     def read(self, args: Sequence[str], *, timeout: float = READ_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run a command that changes nothing; the caller looks at its exit code and output."""
         try:
-            return subprocess.run(self._resolve(args), cwd=self.repo, env=self.env, capture_output=True, text=True,
-                                  timeout=timeout, check=False)
+            return subprocess.run(
+                self._resolve(args),
+                cwd=self.repo,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except FileNotFoundError:
-            raise ToolMissingError(
-                f"{args[0]} is not on PATH: {tools.HOW_TO_GET.get(args[0], 'install it')}") from None
+            raise ToolMissingError(f"{args[0]} is not on PATH: {tools.HOW_TO_GET.get(args[0], 'install it')}") from None
         except subprocess.TimeoutExpired:
             raise DeployError(f"`{shlex.join(args)}` did not answer within {timeout:.0f} s") from None
 
@@ -70,8 +76,9 @@ class Runner:
         try:
             return json.loads(result.stdout or "null")
         except json.JSONDecodeError:
-            raise DeployError(f"`{shlex.join(args)}` printed something that is not JSON: "
-                              f"{_excerpt(result.stdout)}") from None
+            raise DeployError(
+                f"`{shlex.join(args)}` printed something that is not JSON: {_excerpt(result.stdout)}"
+            ) from None
 
     def change(self, args: Sequence[str], *, timeout: float | None = None, tolerate: Sequence[str] = ()) -> bool:
         """Run a command that changes the cluster or the account, streaming its output into the log.
@@ -82,8 +89,13 @@ class Runner:
         limit = timeout if timeout is not None else _timeout(args)
         self.log(f"  $ {shlex.join(args)}")
         started = time.monotonic()
-        code, tail = tools.stream(self._resolve(args), cwd=self.repo, env=self.env, timeout=limit,
-                                  on_line=lambda line: self.log(f"    | {line}"))
+        code, tail = tools.stream(
+            self._resolve(args),
+            cwd=self.repo,
+            env=self.env,
+            timeout=limit,
+            on_line=lambda line: self.log(f"    | {line}"),
+        )
         if code != 0 and any(message in line for message in tolerate for line in tail):
             self.log("    (it is there already: nothing changed)")
             return False
@@ -100,7 +112,7 @@ class Runner:
 def _timeout(args: list[str]) -> float:
     best: tuple[str, ...] = ()
     for prefix in TIMEOUTS:
-        if tuple(args[:len(prefix)]) == prefix and len(prefix) > len(best):
+        if tuple(args[: len(prefix)]) == prefix and len(prefix) > len(best):
             best = prefix
     return TIMEOUTS[best]
 

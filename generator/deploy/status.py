@@ -44,13 +44,17 @@ class Status:
         if not self.exists:
             out = [f"cluster {self.cluster} ({self.region}, account {self.account}): does not exist"]
         else:
-            out = [f"cluster {self.cluster} ({self.region}, account {self.account}): {self.state}, "
-                   f"Kubernetes {self.version}",
-                   f"deployed commit: {self.deployed[:12] if self.deployed else '(none recorded)'}; "
-                   f"HEAD: {self.head[:12]}"]
+            out = [
+                f"cluster {self.cluster} ({self.region}, account {self.account}): {self.state}, "
+                f"Kubernetes {self.version}",
+                f"deployed commit: {self.deployed[:12] if self.deployed else '(none recorded)'}; "
+                f"HEAD: {self.head[:12]}",
+            ]
             for group in self.node_groups:
-                out.append(f"node group {group['name']}: Kubernetes {group['version']}, {group['status']}, "
-                           f"min {group['min']} desired {group['desired']} max {group['max']}")
+                out.append(
+                    f"node group {group['name']}: Kubernetes {group['version']}, {group['status']}, "
+                    f"min {group['min']} desired {group['desired']} max {group['max']}"
+                )
             out.append(f"add-ons: {', '.join(self.addons) or 'none'}")
             out.append(f"Karpenter: {self.karpenter or 'not installed'}")
             for pool in self.node_pools:
@@ -104,33 +108,45 @@ def _cluster(target: target_module.Target, live: Live, result: Status, described
     recorded = record.read(described)
     result.deployed = recorded.deployed
     if recorded.deployed != target.head:
-        if recorded.deployed and tools.succeeds([tools.git(), "cat-file", "-e", f"{recorded.deployed}^{{commit}}"],
-                                                cwd=target.repo):
+        if recorded.deployed and tools.succeeds(
+            [tools.git(), "cat-file", "-e", f"{recorded.deployed}^{{commit}}"], cwd=target.repo
+        ):
             pending = plan_module.build(target.repo, recorded.deployed, head_ref=target.head)
-            result.differences.append(f"HEAD {target.short} is not deployed (deployed: {recorded.deployed[:12]}): "
-                                      f"{pending.summary}")
+            result.differences.append(
+                f"HEAD {target.short} is not deployed (deployed: {recorded.deployed[:12]}): {pending.summary}"
+            )
         else:
-            result.differences.append(f"HEAD {target.short} is not deployed (deployed: "
-                                      f"{recorded.deployed or 'none recorded'})")
+            result.differences.append(
+                f"HEAD {target.short} is not deployed (deployed: {recorded.deployed or 'none recorded'})"
+            )
     config = target.cluster_config
     wanted_version = str((config.get("metadata") or {}).get("version"))
     if described.get("version") != wanted_version:
-        result.differences.append(f"control plane is Kubernetes {described.get('version')}, rendered/ says "
-                                  f"{wanted_version}")
+        result.differences.append(
+            f"control plane is Kubernetes {described.get('version')}, rendered/ says {wanted_version}"
+        )
     groups = live.nodegroups()
     wanted_groups = {g.get("name"): g for g in config.get("managedNodeGroups") or []}
     for name, group in sorted(groups.items()):
         scaling = group.get("scalingConfig") or {}
-        result.node_groups.append({"name": name, "version": group.get("version"), "status": group.get("status"),
-                                   "min": scaling.get("minSize"), "desired": scaling.get("desiredSize"),
-                                   "max": scaling.get("maxSize")})
+        result.node_groups.append(
+            {
+                "name": name,
+                "version": group.get("version"),
+                "status": group.get("status"),
+                "min": scaling.get("minSize"),
+                "desired": scaling.get("desiredSize"),
+                "max": scaling.get("maxSize"),
+            }
+        )
         wanted = wanted_groups.get(name)
         if wanted is None:
             result.differences.append(f"node group {name} is not in rendered/")
             continue
         if group.get("version") != wanted_version:
-            result.differences.append(f"node group {name} is Kubernetes {group.get('version')}, rendered/ says "
-                                      f"{wanted_version}")
+            result.differences.append(
+                f"node group {name} is Kubernetes {group.get('version')}, rendered/ says {wanted_version}"
+            )
         sizes = (scaling.get("minSize"), scaling.get("desiredSize"), scaling.get("maxSize"))
         wanted_sizes = (wanted.get("minSize"), wanted.get("desiredCapacity"), wanted.get("maxSize"))
         if sizes != wanted_sizes:
@@ -157,8 +173,9 @@ def _karpenter(target: target_module.Target, live: Live, result: Status) -> None
         if release is None:
             result.differences.append(f"Helm release {name} is not installed")
         elif (release.get("chart"), release.get("status")) != (wanted, "deployed"):
-            result.differences.append(f"Helm release {name} is {release.get('chart')} ({release.get('status')}), "
-                                      f"values.yaml says {wanted}")
+            result.differences.append(
+                f"Helm release {name} is {release.get('chart')} ({release.get('status')}), values.yaml says {wanted}"
+            )
 
 
 def _manifests(target: target_module.Target, live: Live, result: Status) -> None:

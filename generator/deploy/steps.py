@@ -46,8 +46,13 @@ SERVICE_LINKED_ROLES = {SPOT_SERVICE: SPOT_ROLE}
 # What IAM answers CreateServiceLinkedRole when the role exists (InvalidInput).
 ROLE_TAKEN = "has been taken in this account"
 # Stack states in which the stack is complete and holds the template it was last deployed with.
-STABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
-          "IMPORT_ROLLBACK_COMPLETE")
+STABLE = (
+    "CREATE_COMPLETE",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+)
 
 
 @dataclass
@@ -79,28 +84,43 @@ def prerequisites(d: Deployment, s: StepResult) -> None:
     _stack(d, s)
     for planned in d.full.actions:
         if planned.phase == "karpenter-prerequisites" and planned.command[:3] == [
-                "aws", "iam", "create-service-linked-role"]:
+            "aws",
+            "iam",
+            "create-service-linked-role",
+        ]:
             _service_linked_role(d, s, planned)
 
 
 def _stack(d: Deployment, s: StepResult) -> None:
-    found = [a for a in d.full.actions if a.phase == "karpenter-prerequisites" and a.command[:3] == [
-        "aws", "cloudformation", "deploy"]]
+    found = [
+        a
+        for a in d.full.actions
+        if a.phase == "karpenter-prerequisites" and a.command[:3] == ["aws", "cloudformation", "deploy"]
+    ]
     command = found[0].command if found else action(d.full, "karpenter-prerequisites").command
     stack = d.live.stack()
     status = stack["StackStatus"] if stack else None
     tags = {t["Key"]: t["Value"] for t in (stack or {}).get("Tags") or []}
     wanted = _stack_tags(command)
-    if status in STABLE and d.live.stack_template() == d.target.text(CLOUDFORMATION) and all(
-            tags.get(k) == v for k, v in wanted.items()):
+    if (
+        status in STABLE
+        and d.live.stack_template() == d.target.text(CLOUDFORMATION)
+        and all(tags.get(k) == v for k, v in wanted.items())
+    ):
         note(s, d.log, f"stack {d.live.stack_name} is {status} with this template and these tags: nothing to deploy")
         return
     if status and status.endswith("_IN_PROGRESS"):
-        raise StepFailedError(f"stack {d.live.stack_name} is {status}: another change is running; run the deploy "
-                              "again once it has finished")
+        raise StepFailedError(
+            f"stack {d.live.stack_name} is {status}: another change is running; run the deploy "
+            "again once it has finished"
+        )
     if status == "ROLLBACK_COMPLETE":
-        note(s, d.log, f"stack {d.live.stack_name} failed to create and rolled back; CloudFormation cannot update "
-                       "it, so it is deleted and created again")
+        note(
+            s,
+            d.log,
+            f"stack {d.live.stack_name} failed to create and rolled back; CloudFormation cannot update "
+            "it, so it is deleted and created again",
+        )
         where = ["--stack-name", d.live.stack_name, "--region", d.target.region]
         d.runner.change(["aws", "cloudformation", "delete-stack", *where])
         d.runner.change(["aws", "cloudformation", "wait", "stack-delete-complete", *where])
@@ -116,7 +136,7 @@ def _stack_tags(command: list[str]) -> dict[str, str]:
         if arg.startswith("--tags="):
             pairs = [str(p) for p in json.loads(arg.split("=", 1)[1])]
         elif arg == "--tags":
-            pairs = command[i + 1:]
+            pairs = command[i + 1 :]
     return dict(pair.split("=", 1) for pair in pairs)
 
 
@@ -124,8 +144,9 @@ def _service_linked_role(d: Deployment, s: StepResult, planned: Action) -> None:
     service = guards.flag(planned.command, "--aws-service-name") or ""
     role = SERVICE_LINKED_ROLES.get(service)
     if role is None:
-        raise StepFailedError(f"the plan creates the service-linked role of {service}, which this eksgen does not "
-                              "know the name of")
+        raise StepFailedError(
+            f"the plan creates the service-linked role of {service}, which this eksgen does not know the name of"
+        )
     if d.live.role_exists(role):
         note(s, d.log, f"the service-linked role {role} of {service} exists")
         return
@@ -144,8 +165,9 @@ def cluster(d: Deployment, s: StepResult) -> None:
         record.write(d.runner, d.live, cluster=d.target.head)  # it is now what HEAD's ClusterConfig says
     else:
         if described.get("status") != "ACTIVE":
-            raise StepFailedError(f"cluster {d.target.cluster} is {described.get('status')}: run the deploy again "
-                                  "once it is ACTIVE")
+            raise StepFailedError(
+                f"cluster {d.target.cluster} is {described.get('status')}: run the deploy again once it is ACTIVE"
+            )
         note(s, d.log, f"cluster {d.target.cluster} exists (Kubernetes {described.get('version')}, ACTIVE)")
         if d.completion:
             note(s, d.log, "no deploy recorded its ClusterConfig: completing it as HEAD's ClusterConfig says")
@@ -160,8 +182,20 @@ def karpenter(d: Deployment, s: StepResult) -> None:
     if _deployed(releases.get(KARPENTER_CRD), KARPENTER_CRD, version):
         note(s, d.log, f"{KARPENTER_CRD} {version} is deployed")
     else:
-        d.runner.change(["helm", "upgrade", "--install", KARPENTER_CRD, KARPENTER_CRD_CHART, "--version", version,
-                         "--namespace", NAMESPACE, "--wait"])
+        d.runner.change(
+            [
+                "helm",
+                "upgrade",
+                "--install",
+                KARPENTER_CRD,
+                KARPENTER_CRD_CHART,
+                "--version",
+                version,
+                "--namespace",
+                NAMESPACE,
+                "--wait",
+            ]
+        )
     controller = action(d.full, "karpenter-controller").command
     wanted = _set_values(controller)
     if _deployed(releases.get(KARPENTER), KARPENTER, version) and d.live.release_values(KARPENTER) == wanted:
@@ -224,8 +258,9 @@ def _replaced_already(d: Deployment, name: str, rendered: dict) -> str | None:
     """Why a StorageClass that the plan replaces needs no deleting (None: delete it). It is deleted only while
     the cluster's class differs from rendered/ in a field the API server never updates: a re-run after the
     delete, or after the apply that created it again, deletes nothing."""
-    live = next((o for o in d.live.objects("storageclasses.storage.k8s.io") or []
-                 if o["metadata"]["name"] == name), None)
+    live = next(
+        (o for o in d.live.objects("storageclasses.storage.k8s.io") or [] if o["metadata"]["name"] == name), None
+    )
     if live is None:
         return f"StorageClass/{name} does not exist: the apply creates it"
     if not storage_class_changes(live, rendered):
@@ -253,8 +288,19 @@ def _only_default_storage_class(d: Deployment, s: StepResult) -> None:
 
 def readiness(d: Deployment, s: StepResult) -> None:
     seconds = d.wait_timeout
-    _wait(d, s, ["kubectl", "wait", "--namespace", NAMESPACE, "deployment/karpenter", "--for=condition=Available",
-                 f"--timeout={seconds}s"])
+    _wait(
+        d,
+        s,
+        [
+            "kubectl",
+            "wait",
+            "--namespace",
+            NAMESPACE,
+            "deployment/karpenter",
+            "--for=condition=Available",
+            f"--timeout={seconds}s",
+        ],
+    )
     objects = [f"ec2nodeclass.karpenter.k8s.aws/{n}" for n in d.target.names("EC2NodeClass")]
     objects += [f"nodepool.karpenter.sh/{n}" for n in d.target.names("NodePool")]
     if objects:
@@ -265,9 +311,11 @@ def _wait(d: Deployment, s: StepResult, args: list[str]) -> None:
     result = d.runner.read(args, timeout=d.wait_timeout + 60)
     output = (result.stdout + result.stderr).strip()
     if result.returncode != 0:
-        raise StepFailedError(f"not ready within {d.wait_timeout}s ({' '.join(args[2:-2])}): {output}\n"
-                              "Look at `kubectl describe` of the object and at the controller's log "
-                              "(kubectl logs --namespace kube-system deployment/karpenter)")
+        raise StepFailedError(
+            f"not ready within {d.wait_timeout}s ({' '.join(args[2:-2])}): {output}\n"
+            "Look at `kubectl describe` of the object and at the controller's log "
+            "(kubectl logs --namespace kube-system deployment/karpenter)"
+        )
     for line in output.splitlines():
         note(s, d.log, line)
 

@@ -58,17 +58,21 @@ def load(repo: Path, *, require_clean: bool = True) -> Target:
     """Read HEAD; with `require_clean`, refuse a working tree whose values.yaml or rendered/ differ from it."""
     git = tools.git()
     if not tools.succeeds([git, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=repo):
-        raise PreflightError(f"{repo} is not a git repository with a commit; deploys run from a clone of the "
-                             "cluster repository")
+        raise PreflightError(
+            f"{repo} is not a git repository with a commit; deploys run from a clone of the cluster repository"
+        )
     head = tools.run([git, "rev-parse", "HEAD"], cwd=repo).stdout.strip()
     subject = tools.run([git, "log", "-1", "--format=%s", head], cwd=repo).stdout.strip()
     if require_clean:
-        dirty = tools.run([git, "status", "--porcelain", "--untracked-files=all", "--", *DEPLOYED_PATHS],
-                          cwd=repo).stdout.splitlines()
+        dirty = tools.run(
+            [git, "status", "--porcelain", "--untracked-files=all", "--", *DEPLOYED_PATHS], cwd=repo
+        ).stdout.splitlines()
         if dirty:
             listed = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
-            raise PreflightError(f"values.yaml or rendered/ differ from HEAD ({listed}): a deploy applies committed "
-                                 "files only and records the commit it applied; commit or discard the changes")
+            raise PreflightError(
+                f"values.yaml or rendered/ differ from HEAD ({listed}): a deploy applies committed "
+                "files only and records the commit it applied; commit or discard the changes"
+            )
     rendered = state.from_git(repo, head)
     values = rendered.values
     cluster = _required(values, "clusterName")
@@ -82,12 +86,23 @@ def load(repo: Path, *, require_clean: bool = True) -> Target:
             raise PreflightError(f"{path} is not in HEAD's rendered/: run ./eks-accelerator.sh render and commit it")
     config_meta = rendered.cluster.get("metadata") or {}
     if (config_meta.get("name"), config_meta.get("region")) != (cluster, region):
-        raise PreflightError(f"{CLUSTER_CONFIG} names cluster {config_meta.get('name')!r} in "
-                             f"{config_meta.get('region')!r}, but values.yaml says {cluster!r} in {region!r}: "
-                             "rendered/ is out of date; run ./eks-accelerator.sh render and commit it")
+        raise PreflightError(
+            f"{CLUSTER_CONFIG} names cluster {config_meta.get('name')!r} in "
+            f"{config_meta.get('region')!r}, but values.yaml says {cluster!r} in {region!r}: "
+            "rendered/ is out of date; run ./eks-accelerator.sh render and commit it"
+        )
     account = str(values.get("awsAccountId") or "") or None
-    return Target(repo=repo, head=head, subject=subject, cluster=cluster, region=region, account_id=account,
-                  eks_version=eks_version, karpenter_version=karpenter_version, rendered=rendered)
+    return Target(
+        repo=repo,
+        head=head,
+        subject=subject,
+        cluster=cluster,
+        region=region,
+        account_id=account,
+        eks_version=eks_version,
+        karpenter_version=karpenter_version,
+        rendered=rendered,
+    )
 
 
 def _required(values: dict, key: str) -> str:

@@ -14,8 +14,14 @@ from generator.plan.state import State
 
 # NodePool fields that apply in place (Karpenter's "behavioral" fields and those it leaves out
 # of the drift hash).
-_POOL_IN_PLACE = ("spec.limits", "spec.weight", "spec.disruption", "spec.template.spec.expireAfter",
-                  "spec.template.spec.terminationGracePeriod", "metadata")
+_POOL_IN_PLACE = (
+    "spec.limits",
+    "spec.weight",
+    "spec.disruption",
+    "spec.template.spec.expireAfter",
+    "spec.template.spec.terminationGracePeriod",
+    "metadata",
+)
 
 
 def impact(base: State, head: State, crd_root: Path) -> KarpenterChange:
@@ -26,49 +32,82 @@ def impact(base: State, head: State, crd_root: Path) -> KarpenterChange:
     for name, pool in pools_after.items():
         old = pools_before.get(name)
         if old is None:
-            change.impacts.append(Impact(f"NodePool/{name}", "new NodePool", "new",
-                                         "Karpenter can launch nodes for it once it is applied"))
+            change.impacts.append(
+                Impact(
+                    f"NodePool/{name}", "new NodePool", "new", "Karpenter can launch nodes for it once it is applied"
+                )
+            )
             continue
         for path in _diff(old, pool):
             if any(path == p or path.startswith(p + ".") for p in _POOL_IN_PLACE):
-                change.impacts.append(Impact(f"NodePool/{name}", path, "in-place",
-                                             "applies without replacing nodes"))
+                change.impacts.append(Impact(f"NodePool/{name}", path, "in-place", "applies without replacing nodes"))
             elif path.startswith("spec.template.spec.requirements"):
-                change.impacts.append(Impact(f"NodePool/{name}", "requirements", "drift",
-                                             "nodes that no longer satisfy the new requirements are replaced"))
+                change.impacts.append(
+                    Impact(
+                        f"NodePool/{name}",
+                        "requirements",
+                        "drift",
+                        "nodes that no longer satisfy the new requirements are replaced",
+                    )
+                )
             else:
-                change.impacts.append(Impact(f"NodePool/{name}", path, "drift",
-                                             "every node of the NodePool is replaced"))
+                change.impacts.append(
+                    Impact(f"NodePool/{name}", path, "drift", "every node of the NodePool is replaced")
+                )
     for name in pools_before:
         if name not in pools_after:
-            change.impacts.append(Impact(f"NodePool/{name}", "NodePool deleted", "removed",
-                                         "Karpenter drains and terminates all of its nodes"))
+            change.impacts.append(
+                Impact(
+                    f"NodePool/{name}",
+                    "NodePool deleted",
+                    "removed",
+                    "Karpenter drains and terminates all of its nodes",
+                )
+            )
 
     for name, node_class in classes_after.items():
         old = classes_before.get(name)
         if old is None:
-            change.impacts.append(Impact(f"EC2NodeClass/{name}", "new EC2NodeClass", "new",
-                                         "used by nodes launched from now on"))
+            change.impacts.append(
+                Impact(f"EC2NodeClass/{name}", "new EC2NodeClass", "new", "used by nodes launched from now on")
+            )
             continue
         users = ", ".join(f"NodePool/{p}" for p, pool in pools_after.items() if _class_of(pool) == name) or "none"
         for path in _diff(old, node_class):
             if path.startswith("metadata"):
                 continue
-            change.impacts.append(Impact(f"EC2NodeClass/{name}", path, "drift",
-                                         f"nodes launched with the old settings are replaced (NodePools: {users})"))
+            change.impacts.append(
+                Impact(
+                    f"EC2NodeClass/{name}",
+                    path,
+                    "drift",
+                    f"nodes launched with the old settings are replaced (NodePools: {users})",
+                )
+            )
     for name in classes_before:
         if name not in classes_after:
-            change.impacts.append(Impact(f"EC2NodeClass/{name}", "EC2NodeClass deleted", "removed",
-                                         "NodePools that use it cannot launch nodes; its nodes are terminated"))
+            change.impacts.append(
+                Impact(
+                    f"EC2NodeClass/{name}",
+                    "EC2NodeClass deleted",
+                    "removed",
+                    "NodePools that use it cannot launch nodes; its nodes are terminated",
+                )
+            )
 
     before_k8s, after_k8s = str(base.values.get("eksVersion", "")), str(head.values.get("eksVersion", ""))
     if base.documents and before_k8s != after_k8s:
         for name, node_class in classes_after.items():
             if any("alias" in t for t in (node_class.get("spec") or {}).get("amiSelectorTerms") or []):
-                change.impacts.append(Impact(
-                    f"EC2NodeClass/{name}", f"Kubernetes {before_k8s} -> {after_k8s}", "drift",
-                    "the AMI alias resolves to the image of the new Kubernetes version: every node is replaced "
-                    "after the control plane upgrade"))
+                change.impacts.append(
+                    Impact(
+                        f"EC2NodeClass/{name}",
+                        f"Kubernetes {before_k8s} -> {after_k8s}",
+                        "drift",
+                        "the AMI alias resolves to the image of the new Kubernetes version: every node is replaced "
+                        "after the control plane upgrade",
+                    )
+                )
 
     if change.replaces_nodes:
         for name, pool in pools_after.items():
@@ -83,8 +122,9 @@ def impact(base: State, head: State, crd_root: Path) -> KarpenterChange:
 
 
 def _class_of(pool: dict) -> str:
-    return str((((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef", {})
-               .get("name", ""))
+    return str(
+        (((pool.get("spec") or {}).get("template") or {}).get("spec") or {}).get("nodeClassRef", {}).get("name", "")
+    )
 
 
 def _diff(before: object, after: object, prefix: str = "") -> list[str]:

@@ -24,12 +24,22 @@ _BADGE = {"no-op": "no-op", "in-place": "in place", "disruptive": "DISRUPTIVE", 
 
 
 def render(plan: Plan) -> str:
-    out = [MARKER, f"## eksgen plan for {escape(plan.cluster, 'code')}: {_BADGE[plan.kind]}", "",
-           f"**{escape(plan.summary)}**", "", f"Base {escape(plan.base, 'code')} -> {escape(plan.head)}.", ""]
+    out = [
+        MARKER,
+        f"## eksgen plan for {escape(plan.cluster, 'code')}: {_BADGE[plan.kind]}",
+        "",
+        f"**{escape(plan.summary)}**",
+        "",
+        f"Base {escape(plan.base, 'code')} -> {escape(plan.head)}.",
+        "",
+    ]
     if plan.blockers:
         out += ["### Blocking", "", "| field | from | to | why | what to do |", "|---|---|---|---|---|"]
-        out += [f"| {escape(b.field, 'code')} | {_cell(b.before)} | {_cell(b.after)} | {escape(b.reason)} | "
-                f"{escape(b.manual)} |" for b in plan.blockers]
+        out += [
+            f"| {escape(b.field, 'code')} | {_cell(b.before)} | {_cell(b.after)} | {escape(b.reason)} | "
+            f"{escape(b.manual)} |"
+            for b in plan.blockers
+        ]
         out.append("")
     out += ["### Cluster actions", ""]
     if plan.actions:
@@ -44,24 +54,37 @@ def render(plan: Plan) -> str:
     out += ["", "### Karpenter impact", ""]
     k = plan.karpenter
     if k.impacts:
-        out += [f"- {escape(i.object, 'code')} {escape(i.change)}: **{escape(i.effect)}**, {escape(i.detail)}"
-                for i in k.impacts]
+        out += [
+            f"- {escape(i.object, 'code')} {escape(i.change)}: **{escape(i.effect)}**, {escape(i.detail)}"
+            for i in k.impacts
+        ]
     else:
         out.append("- No NodePool or EC2NodeClass changes.")
     for entry in k.budgets:
         budgets = "; ".join(", ".join(f"{key} {value}" for key, value in b.items()) for b in entry["budgets"])
-        out.append(f"- Replacement of {escape('NodePool/' + str(entry['nodePool']), 'code')} is paced by its "
-                   f"disruption budgets: {escape(budgets)}.")
+        out.append(
+            f"- Replacement of {escape('NodePool/' + str(entry['nodePool']), 'code')} is paced by its "
+            f"disruption budgets: {escape(budgets)}."
+        )
     if k.version:
-        out.append(f"- Karpenter {escape(k.version['from'])} -> {escape(k.version['to'])}: "
-                   f"{escape(k.version['crds'])}.")
+        out.append(
+            f"- Karpenter {escape(k.version['from'])} -> {escape(k.version['to'])}: {escape(k.version['crds'])}."
+        )
     out += ["", "### Rendered diff", ""]
     if not plan.files:
         out.append("No change in `rendered/`.")
     for f in plan.files:
         fence = escape(f.diff, "block")
-        out += [f"<details><summary><code>{escape(f.path)}</code> {escape(f.status)} (+{f.added} -{f.removed})"
-                "</summary>", "", fence + "diff", f.diff.rstrip("\n"), fence, "", "</details>", ""]
+        out += [
+            f"<details><summary><code>{escape(f.path)}</code> {escape(f.status)} (+{f.added} -{f.removed})</summary>",
+            "",
+            fence + "diff",
+            f.diff.rstrip("\n"),
+            fence,
+            "",
+            "</details>",
+            "",
+        ]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

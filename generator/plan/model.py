@@ -105,8 +105,12 @@ class Plan:
         if disruptive:
             parts.append("disrupts: " + "; ".join(disruptive))
         if self.karpenter.replaces_nodes:
-            parts.append("Karpenter replaces nodes: " + "; ".join(
-                f"{i.object} ({i.change})" for i in self.karpenter.impacts if i.effect in ("drift", "removed")))
+            parts.append(
+                "Karpenter replaces nodes: "
+                + "; ".join(
+                    f"{i.object} ({i.change})" for i in self.karpenter.impacts if i.effect in ("drift", "removed")
+                )
+            )
         return "disruptive: " + "; ".join(parts)
 
     def to_json(self) -> dict:

@@ -25,7 +25,8 @@ class State:
     @property
     def cluster(self) -> dict:
         return self.documents.get(("ClusterConfig", _cluster_name(self)), {}) or next(
-            (d for (kind, _), d in self.documents.items() if kind == "ClusterConfig"), {})
+            (d for (kind, _), d in self.documents.items() if kind == "ClusterConfig"), {}
+        )
 
     def of_kind(self, kind: str) -> dict[str, dict]:
         return {name: doc for (k, name), doc in self.documents.items() if k == kind}
@@ -54,8 +55,11 @@ def from_git(repo: Path, ref: str) -> State:
         raise EksgenError(f"--base {ref!r}: not a commit in {repo}")
     listing = tools.run([git, "ls-tree", "-r", "--name-only", ref, "--", str(RENDERED)], cwd=repo).stdout
     files = {path: _show(git, repo, ref, path) for path in listing.splitlines() if path}
-    values_text = _show(git, repo, ref, str(VALUES)) if tools.succeeds(
-        [git, "cat-file", "-e", f"{ref}:{VALUES}"], cwd=repo) else "{}"
+    values_text = (
+        _show(git, repo, ref, str(VALUES))
+        if tools.succeeds([git, "cat-file", "-e", f"{ref}:{VALUES}"], cwd=repo)
+        else "{}"
+    )
     return _state(ref, files, values_text)
 
 

@@ -31,8 +31,17 @@ _INDEX = re.compile(r"\[(\d+)\]")
 def run(ctx: Context) -> list[Finding]:
     binary = go_tool("kubectl-validate", f"sigs.k8s.io/kubectl-validate@v{versions.KUBECTL_VALIDATE_VERSION}")
     files = ctx.manifest_files()
-    command = [binary, "--version", ctx.eks_version, "--local-crds", str(ctx.karpenter_crd_dir()),
-               "--output", "json", "--", *files]
+    command = [
+        binary,
+        "--version",
+        ctx.eks_version,
+        "--local-crds",
+        str(ctx.karpenter_crd_dir()),
+        "--output",
+        "json",
+        "--",
+        *files,
+    ]
     try:
         done = subprocess.run(command, cwd=ctx.repo, capture_output=True, text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
@@ -51,17 +60,23 @@ def run(ctx: Context) -> list[Finding]:
         output = (done.stderr or done.stdout).strip()
         findings.append(Finding(str(MANIFESTS), None, f"kubectl-validate exited {done.returncode}: {output}"))
     objects = sum(len(s or []) for s in report.values())
-    ctx.note(CHECK, f"{objects} objects in {len(files)} files, as the API server of Kubernetes {ctx.eks_version} "
-                    f"validates them, with the CRDs of Karpenter v{ctx.karpenter_version} "
-                    f"(kubectl-validate v{versions.KUBECTL_VALIDATE_VERSION})")
+    ctx.note(
+        CHECK,
+        f"{objects} objects in {len(files)} files, as the API server of Kubernetes {ctx.eks_version} "
+        f"validates them, with the CRDs of Karpenter v{ctx.karpenter_version} "
+        f"(kubectl-validate v{versions.KUBECTL_VALIDATE_VERSION})",
+    )
     return findings
 
 
 def _findings(file: str, doc: Document | None, status: dict) -> list[Finding]:
     if status.get("status") == "Success":
         return []
-    causes = [c for c in (status.get("details") or {}).get("causes") or []
-              if _RULES_NOT_REACHED not in str(c.get("message", ""))]
+    causes = [
+        c
+        for c in (status.get("details") or {}).get("causes") or []
+        if _RULES_NOT_REACHED not in str(c.get("message", ""))
+    ]
     if not causes:
         return [Finding(file, doc.line() if doc else None, str(status.get("message", "rejected")))]
     out = []

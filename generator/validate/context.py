@@ -32,9 +32,7 @@ from generator.errors import EksgenError
 from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
 
 UPSTREAM = "upstream"
-_UPSTREAM_LIST = (
-    "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"
-)
+_UPSTREAM_LIST = "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"
 
 
 @dataclass(frozen=True)
@@ -227,9 +225,7 @@ def _fetch_upstream_crds(version: str) -> Path:
                     with urllib.request.urlopen(entry["download_url"], timeout=20) as response:
                         (target / entry["name"]).write_bytes(response.read())
         except (OSError, ValueError, KeyError) as exc:
-            raise EksgenError(
-                f"cannot download Karpenter v{version} CRDs ({exc}); offline, use --crds DIR"
-            ) from None
+            raise EksgenError(f"cannot download Karpenter v{version} CRDs ({exc}); offline, use --crds DIR") from None
 
     return cached_dir(f"karpenter-upstream/v{version}", download)
 

@@ -65,7 +65,7 @@ def crd_schemas(crd: dict) -> dict[str, dict]:
         raise EksgenError(f"CustomResourceDefinition {name}: no spec.group or spec.names.kind")
     schemas = {}
     for version in spec.get("versions") or []:
-        openapi = ((version.get("schema") or {}).get("openAPIV3Schema"))
+        openapi = (version.get("schema") or {}).get("openAPIV3Schema")
         if not version.get("served", True) or not isinstance(openapi, dict):
             continue  # unserved versions cannot be applied; no schema means none to check
         schemas[schema_file_name(kind, version["name"])] = resource_schema(openapi, group, version["name"], kind)

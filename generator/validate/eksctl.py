@@ -57,8 +57,19 @@ VALUES_KEYS = {
 
 
 # The fields of the managed node group that values.yaml sets (the chart fixes the others).
-NODE_GROUP_VALUES = {"name", "instanceType", "amiFamily", "minSize", "desiredCapacity", "maxSize", "volumeSize",
-                     "volumeType", "volumeEncrypted", "disableIMDSv1", "privateNetworking"}
+NODE_GROUP_VALUES = {
+    "name",
+    "instanceType",
+    "amiFamily",
+    "minSize",
+    "desiredCapacity",
+    "maxSize",
+    "volumeSize",
+    "volumeType",
+    "volumeEncrypted",
+    "disableIMDSv1",
+    "privateNetworking",
+}
 
 
 def run(ctx: Context) -> list[Finding]:
@@ -95,8 +106,11 @@ def _schema_errors(config: Document, schema: dict) -> list[Finding]:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = set(error.schema.get("properties", {}))
             for key in (k for k in error.instance if k not in allowed):
-                findings.append(_finding(config, path + [key],
-                                         f"unknown field (not in the eksctl v{versions.EKSCTL_VERSION} schema)"))
+                findings.append(
+                    _finding(
+                        config, path + [key], f"unknown field (not in the eksctl v{versions.EKSCTL_VERSION} schema)"
+                    )
+                )
         else:
             findings.append(_finding(config, path, error.message))
     return findings
@@ -109,9 +123,13 @@ def _metadata(data: dict):
         yield ["metadata", "name"], f"{name!r} must start with a letter and hold only letters, digits and '-'"
     version = str(meta.get("version", ""))
     if version not in versions.KUBERNETES:  # eks/versions_manager.go ValidateVersion
-        yield ["metadata", "version"], (
-            f"Kubernetes {version or '(unset)'} is not supported by eksctl v{versions.EKSCTL_VERSION} "
-            f"(supported: {', '.join(versions.KUBERNETES)})")
+        yield (
+            ["metadata", "version"],
+            (
+                f"Kubernetes {version or '(unset)'} is not supported by eksctl v{versions.EKSCTL_VERSION} "
+                f"(supported: {', '.join(versions.KUBERNETES)})"
+            ),
+        )
 
 
 def _vpc(data: dict):
@@ -201,15 +219,19 @@ def _logging(data: dict):
     types = logging.get("enableTypes") or []
     for i, kind in enumerate(types):
         if kind not in LOG_TYPES:
-            yield (["cloudWatch", "clusterLogging", "enableTypes", i],
-                   f"{kind!r} is not a control-plane log type ({', '.join(sorted(LOG_TYPES))})")
+            yield (
+                ["cloudWatch", "clusterLogging", "enableTypes", i],
+                f"{kind!r} is not a control-plane log type ({', '.join(sorted(LOG_TYPES))})",
+            )
     days = logging.get("logRetentionInDays")
     if days:
         if not types:
             yield ["cloudWatch", "clusterLogging", "logRetentionInDays"], "needs log types in enableTypes"
         if days not in RETENTION_DAYS:
-            yield (["cloudWatch", "clusterLogging", "logRetentionInDays"],
-                   f"{days} is not a retention period eksctl accepts ({', '.join(map(str, RETENTION_DAYS))})")
+            yield (
+                ["cloudWatch", "clusterLogging", "logRetentionInDays"],
+                f"{days} is not a retention period eksctl accepts ({', '.join(map(str, RETENTION_DAYS))})",
+            )
 
 
 def _addons(data: dict):

@@ -41,9 +41,15 @@ def run(ctx: Context) -> list[Finding]:
     crd_files = sorted(ctx.karpenter_crd_dir().glob("*.yaml"))
     custom_dir = schemacache.crd_schemas(crd_files, lambda: ctx.karpenter_crds)
     command = [
-        binary, "-strict", "-summary", "-output", "json",
-        "-schema-location", str(kubernetes_dir / schemacache.KUBERNETES_TEMPLATE),
-        "-schema-location", str(custom_dir / schemacache.CRD_TEMPLATE),
+        binary,
+        "-strict",
+        "-summary",
+        "-output",
+        "json",
+        "-schema-location",
+        str(kubernetes_dir / schemacache.KUBERNETES_TEMPLATE),
+        "-schema-location",
+        str(custom_dir / schemacache.CRD_TEMPLATE),
         *files,
     ]
     try:
@@ -82,8 +88,10 @@ def _findings(ctx: Context, resource: dict, dirs: tuple[Path, Path]) -> list[Fin
     file, summary = str(resource.get("filename", "")), str(resource.get("msg", ""))
     document = _document(ctx, file, str(resource.get("kind", "")), str(resource.get("name", "")))
     if summary.startswith("could not find schema"):
-        summary += (f" {resource.get('version', '')}: neither a Kubernetes {ctx.eks_version} kind nor a kind "
-                    f"of the Karpenter v{ctx.karpenter_version} CRDs")
+        summary += (
+            f" {resource.get('version', '')}: neither a Kubernetes {ctx.eks_version} kind nor a kind "
+            f"of the Karpenter v{ctx.karpenter_version} CRDs"
+        )
     errors = resource.get("validationErrors") or []
     if document is None:
         return [Finding(file, None, str(e.get("msg") or summary)) for e in errors] or [Finding(file, None, summary)]
@@ -137,8 +145,10 @@ def _schema_file(dirs: tuple[Path, Path], document: Document) -> Path | None:
     group, _, version = document.api_version.rpartition("/")
     suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
     kubernetes_dir, custom_dir = dirs
-    for candidate in (kubernetes_dir / f"{document.kind.lower()}{suffix.lower()}.json",
-                      custom_dir / f"{document.kind.lower()}_{version}.json"):
+    for candidate in (
+        kubernetes_dir / f"{document.kind.lower()}{suffix.lower()}.json",
+        custom_dir / f"{document.kind.lower()}_{version}.json",
+    ):
         if candidate.is_file():
             return candidate
     return None
@@ -162,8 +172,11 @@ def explain(schema_file: Path | None, instance: object, pointer: str) -> list[tu
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = set(error.schema.get("properties", {}))
-            found += [(path + [key], f"additionalProperties '{key}' not allowed")
-                      for key in error.instance if key not in allowed]
+            found += [
+                (path + [key], f"additionalProperties '{key}' not allowed")
+                for key in error.instance
+                if key not in allowed
+            ]
         else:
             found.append((path, error.message))
     return found

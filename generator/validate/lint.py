@@ -65,10 +65,20 @@ def run(ctx: Context) -> list[Finding]:
                 findings.append(Finding(".", None, f"{linter.name} is not on PATH: {linter.how_to_get}"))
                 continue
             try:
-                started.append((linter, subprocess.Popen(
-                    [program, *linter.args(files)], cwd=ctx.repo, stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
-                )))
+                started.append(
+                    (
+                        linter,
+                        subprocess.Popen(
+                            [program, *linter.args(files)],
+                            cwd=ctx.repo,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            encoding="utf-8",
+                            errors="replace",
+                        ),
+                    )
+                )
             except OSError as exc:
                 findings.append(Finding(".", None, f"{linter.name} could not be started: {exc}"))
         deadline = time.monotonic() + TIMEOUT
@@ -106,8 +116,7 @@ def _workflows(repo: Path) -> list[str]:
 
 def _scripts(repo: Path) -> list[str]:
     return sorted(
-        str(p.relative_to(repo)) for p in repo.rglob("*.sh")
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
+        str(p.relative_to(repo)) for p in repo.rglob("*.sh") if p.is_file() and ".git" not in p.relative_to(repo).parts
     )
 
 
@@ -130,13 +139,15 @@ def _zizmor(report: str) -> list[Finding]:
             continue
         where = next(loc for loc in result["locations"] if loc["symbolic"]["kind"] == "Primary")
         rating = result["determinations"]["severity"]
-        findings.append(Finding(
-            where["symbolic"]["key"]["Local"]["verbatim_path"],
-            where["concrete"]["location"]["start_point"]["row"] + 1,  # zizmor counts rows from 0
-            f"zizmor {result['ident']}: {result['desc']} ({_one_line(where['symbolic']['annotation'])})",
-            "warning" if rating in ("Low", "Informational") else "error",
-            rule=result["ident"],
-        ))
+        findings.append(
+            Finding(
+                where["symbolic"]["key"]["Local"]["verbatim_path"],
+                where["concrete"]["location"]["start_point"]["row"] + 1,  # zizmor counts rows from 0
+                f"zizmor {result['ident']}: {result['desc']} ({_one_line(where['symbolic']['annotation'])})",
+                "warning" if rating in ("Low", "Informational") else "error",
+                rule=result["ident"],
+            )
+        )
     return findings
 
 
@@ -149,33 +160,62 @@ def _shellcheck(report: str) -> list[Finding]:
 
 def _hadolint(report: str) -> list[Finding]:
     return [
-        Finding(e["file"], e["line"], f"hadolint {e['code']}: {_one_line(e['message'])}",
-                "warning" if e["level"] == "style" else "error", rule=e["code"])
+        Finding(
+            e["file"],
+            e["line"],
+            f"hadolint {e['code']}: {_one_line(e['message'])}",
+            "warning" if e["level"] == "style" else "error",
+            rule=e["code"],
+        )
         for e in json.loads(report or "[]")
     ]
 
 
 LINTERS = (
     Linter(
-        "actionlint", _workflows, lambda files: ["-format", "{{json .}}", "-no-color", *files], _actionlint,
+        "actionlint",
+        _workflows,
+        lambda files: ["-format", "{{json .}}", "-no-color", *files],
+        _actionlint,
         frozenset({0, 1}),
         "`make setup` in the eksgen checkout builds it into .tools/bin, or "
         f"`go install github.com/rhysd/actionlint/cmd/actionlint@v{versions.ACTIONLINT_VERSION}`",
     ),
     Linter(
-        "zizmor", _workflows,
+        "zizmor",
+        _workflows,
         # --strict-collection: a workflow zizmor cannot load fails the run instead of being skipped.
-        lambda files: ["--offline", "--persona", "pedantic", "--strict-collection", "--no-exit-codes",
-                       "--no-progress", "--quiet", "--format", "json", *files],
-        _zizmor, frozenset({0}), f"{_SETUP}, or `pip install {ZIZMOR_PIN}`",
+        lambda files: [
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--strict-collection",
+            "--no-exit-codes",
+            "--no-progress",
+            "--quiet",
+            "--format",
+            "json",
+            *files,
+        ],
+        _zizmor,
+        frozenset({0}),
+        f"{_SETUP}, or `pip install {ZIZMOR_PIN}`",
     ),
     Linter(
-        "shellcheck", _scripts, lambda files: ["--format", "json1", *files], _shellcheck,
-        frozenset({0, 1}), f"{_SETUP}, or `pip install {SHELLCHECK_PIN}`",
+        "shellcheck",
+        _scripts,
+        lambda files: ["--format", "json1", *files],
+        _shellcheck,
+        frozenset({0, 1}),
+        f"{_SETUP}, or `pip install {SHELLCHECK_PIN}`",
     ),
     Linter(
-        "hadolint", _dockerfile, lambda files: ["--format", "json", "--no-fail", *files], _hadolint,
-        frozenset({0}), f"{_SETUP}, or `pip install {HADOLINT_PIN}`",
+        "hadolint",
+        _dockerfile,
+        lambda files: ["--format", "json", "--no-fail", *files],
+        _hadolint,
+        frozenset({0}),
+        f"{_SETUP}, or `pip install {HADOLINT_PIN}`",
     ),
 )
 

@@ -63,8 +63,10 @@ class ManyReport:
 
     def lines(self) -> list[str]:
         """One row per repository, then the totals."""
-        rows = ([str(r.repo), r.result, f"{r.seconds:.2f}",
-                 cell(r.error) if r.error else ", ".join(r.failed_checks) or "-"] for r in self.results)
+        rows = (
+            [str(r.repo), r.result, f"{r.seconds:.2f}", cell(r.error) if r.error else ", ".join(r.failed_checks) or "-"]
+            for r in self.results
+        )
         counts = {word: sum(r.result == word for r in self.results) for word in ("PASS", "FAIL", "skipped")}
         processes = "in this process" if self.jobs <= 1 else f"{self.jobs} worker processes"
         return [
@@ -92,13 +94,23 @@ class ManyReport:
 
 
 def check_json(result: CheckResult) -> dict:
-    return {"check": result.name, "passed": result.passed, "seconds": round(result.seconds, 4),
-            "notes": result.notes, "findings": [vars(f) for f in result.findings]}
+    return {
+        "check": result.name,
+        "passed": result.passed,
+        "seconds": round(result.seconds, 4),
+        "notes": result.notes,
+        "findings": [vars(f) for f in result.findings],
+    }
 
 
 def validate_many(
-    repos: Sequence[Path], *, only: Sequence[str] = (), skip: Sequence[str] = (), schemas: Path | None = None,
-    crds: str | None = None, jobs: int | None = None,
+    repos: Sequence[Path],
+    *,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    schemas: Path | None = None,
+    crds: str | None = None,
+    jobs: int | None = None,
 ) -> ManyReport:
     """Validate each repository with the selected checks, `jobs` processes at once (default: CPU count).
 
@@ -109,8 +121,10 @@ def validate_many(
     work = [_Job(Path(repo), tuple(only), tuple(skip), schemas, crds) for repo in repos]
     workers = worker_count(jobs, len(work))
     done = parallel_map(_validate_one, work, workers)
-    results = [RepoResult(job.repo, 0.0, [], error=INTERRUPTED, skipped=True) if result is None else result
-               for job, result in zip(work, done, strict=True)]
+    results = [
+        RepoResult(job.repo, 0.0, [], error=INTERRUPTED, skipped=True) if result is None else result
+        for job, result in zip(work, done, strict=True)
+    ]
     return ManyReport(results, time.perf_counter() - started, workers, interrupted=None in done)
 
 

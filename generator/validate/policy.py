@@ -39,8 +39,11 @@ class Rule:
 
 
 def run(ctx: Context) -> list[Finding]:
-    exceptions = {e.get("id"): e.get("reason", "") for e in
-                  ((ctx.values.get("policy") or {}).get("exceptions") or []) if isinstance(e, dict)}
+    exceptions = {
+        e.get("id"): e.get("reason", "")
+        for e in ((ctx.values.get("policy") or {}).get("exceptions") or [])
+        if isinstance(e, dict)
+    }
     allowed = exceptable(ctx)
     findings = []
     off = 0
@@ -51,12 +54,17 @@ def run(ctx: Context) -> list[Finding]:
             off += 1
             continue
         if rule.id in exceptions:
-            ctx.note("policy", f"{rule.id} {rule.name} cannot be turned off: {SCHEMA} does not accept it in "
-                               "policy.exceptions")
+            ctx.note(
+                "policy",
+                f"{rule.id} {rule.name} cannot be turned off: {SCHEMA} does not accept it in policy.exceptions",
+            )
         how = "to allow it: policy.exceptions in values.yaml" if can_be_off else "it cannot be turned off"
         for document, path, message in rule.check(ctx):
-            findings.append(document.finding(path, f"[{rule.id} {rule.name}] {message} ({how})",
-                                             severity=rule.severity_now(), rule=rule.id))
+            findings.append(
+                document.finding(
+                    path, f"[{rule.id} {rule.name}] {message} ({how})", severity=rule.severity_now(), rule=rule.id
+                )
+            )
     ctx.note("policy", f"{len(RULES) - off} of {len(RULES)} rules on")
     return findings
 
@@ -95,11 +103,16 @@ def encrypted_ebs(ctx: Context) -> Iterator[tuple[Document, list, str]]:
             yield node_class, ["spec"], "no blockDeviceMappings: the root volume's encryption is left to the AMI"
         for i, mapping in enumerate(mappings or []):
             if (mapping.get("ebs") or {}).get("encrypted") is not True:
-                yield node_class, ["spec", "blockDeviceMappings", i, "ebs", "encrypted"], (
-                    f"volume {mapping.get('deviceName')!r} is not encrypted")
+                yield (
+                    node_class,
+                    ["spec", "blockDeviceMappings", i, "ebs", "encrypted"],
+                    (f"volume {mapping.get('deviceName')!r} is not encrypted"),
+                )
     for storage_class in _of_kind(ctx, "StorageClass"):
-        if storage_class.data.get("provisioner") == "ebs.csi.aws.com" and \
-                (storage_class.data.get("parameters") or {}).get("encrypted") != "true":
+        if (
+            storage_class.data.get("provisioner") == "ebs.csi.aws.com"
+            and (storage_class.data.get("parameters") or {}).get("encrypted") != "true"
+        ):
             yield storage_class, ["parameters", "encrypted"], 'EBS volumes it provisions are unencrypted (want "true")'
 
 
@@ -113,8 +126,11 @@ def imdsv2(ctx: Context) -> Iterator[tuple[Document, list, str]]:
         if options.get("httpTokens", "required") != "required":
             yield node_class, ["spec", "metadataOptions", "httpTokens"], "IMDSv1 is allowed (want required)"
         if options.get("httpPutResponseHopLimit", 1) > 1:
-            yield node_class, ["spec", "metadataOptions", "httpPutResponseHopLimit"], (
-                "a hop limit above 1 lets pods reach the node's instance metadata")
+            yield (
+                node_class,
+                ["spec", "metadataOptions", "httpPutResponseHopLimit"],
+                ("a hop limit above 1 lets pods reach the node's instance metadata"),
+            )
 
 
 def private_workers(ctx: Context) -> Iterator[tuple[Document, list, str]]:
@@ -124,8 +140,11 @@ def private_workers(ctx: Context) -> Iterator[tuple[Document, list, str]]:
     for node_class in _of_kind(ctx, "EC2NodeClass"):
         for i, term in enumerate((node_class.data.get("spec") or {}).get("subnetSelectorTerms") or []):
             if "id" not in term and "kubernetes.io/role/internal-elb" not in (term.get("tags") or {}):
-                yield node_class, ["spec", "subnetSelectorTerms", i], (
-                    "may select public subnets: select by id or add the kubernetes.io/role/internal-elb tag")
+                yield (
+                    node_class,
+                    ["spec", "subnetSelectorTerms", i],
+                    ("may select public subnets: select by id or add the kubernetes.io/role/internal-elb tag"),
+                )
 
 
 def control_plane_logging(ctx: Context) -> Iterator[tuple[Document, list, str]]:
@@ -150,20 +169,31 @@ def karpenter_compatible(ctx: Context) -> Iterator[tuple[Document, list, str]]:
         release = versions.KARPENTER.get(ctx.karpenter_version)
         if release is None:
             pinned = ", ".join(versions.KARPENTER)
-            yield config, ["metadata", "version"], (
-                f"karpenter.version {ctx.karpenter_version!r} is not a pinned release ({pinned})")
+            yield (
+                config,
+                ["metadata", "version"],
+                (f"karpenter.version {ctx.karpenter_version!r} is not a pinned release ({pinned})"),
+            )
         elif k8s and not release.supports(k8s):
-            yield config, ["metadata", "version"], (
-                f"Karpenter {release.version} supports Kubernetes {release.min_kubernetes} to "
-                f"{release.max_kubernetes}, not {k8s}")
+            yield (
+                config,
+                ["metadata", "version"],
+                (
+                    f"Karpenter {release.version} supports Kubernetes {release.min_kubernetes} to "
+                    f"{release.max_kubernetes}, not {k8s}"
+                ),
+            )
 
 
 def ami_latest(ctx: Context) -> Iterator[tuple[Document, list, str]]:
     for node_class in _of_kind(ctx, "EC2NodeClass"):
         for i, term in enumerate((node_class.data.get("spec") or {}).get("amiSelectorTerms") or []):
             if str(term.get("alias", "")).endswith("@latest"):
-                yield node_class, ["spec", "amiSelectorTerms", i, "alias"], (
-                    "@latest replaces every node whenever AWS publishes an AMI; pin a version")
+                yield (
+                    node_class,
+                    ["spec", "amiSelectorTerms", i, "alias"],
+                    ("@latest replaces every node whenever AWS publishes an AMI; pin a version"),
+                )
 
 
 class _ValuesFile(Document):
@@ -177,10 +207,15 @@ def account_id(ctx: Context) -> Iterator[tuple[Document, list, str]]:
     if str(ctx.values.get("awsAccountId") or ""):
         return
     node = YAML(typ="rt").load((ctx.repo / VALUES).read_text(encoding="utf-8"))
-    yield _ValuesFile(str(VALUES), 0, node), ["awsAccountId"], (
-        "values.yaml names no AWS account, so rendered/eksctl/cluster.yaml has no pod identity for Karpenter's "
-        "controller and no access entry for its node role (their IAM ARNs name the account), and deploys refuse "
-        "to run; set it to the 12-digit id of the cluster's AWS account: eksgen set awsAccountId=123456789012")
+    yield (
+        _ValuesFile(str(VALUES), 0, node),
+        ["awsAccountId"],
+        (
+            "values.yaml names no AWS account, so rendered/eksctl/cluster.yaml has no pod identity for Karpenter's "
+            "controller and no access entry for its node role (their IAM ARNs name the account), and deploys refuse "
+            "to run; set it to the 12-digit id of the cluster's AWS account: eksgen set awsAccountId=123456789012"
+        ),
+    )
 
 
 RULES = [

@@ -174,8 +174,12 @@ class Unreachable(Exception):  # noqa: N818
 KARPENTER_RELEASES = {"1.0.9": ("1.25", "1.31"), "1.14.1": ("1.26", "1.36")}
 KARPENTER_CRDS = {
     "1.0.9": ["ec2nodeclasses.karpenter.k8s.aws", "nodeclaims.karpenter.sh", "nodepools.karpenter.sh"],
-    "1.14.1": ["ec2nodeclasses.karpenter.k8s.aws", "nodeclaims.karpenter.sh", "nodeoverlays.karpenter.sh",
-               "nodepools.karpenter.sh"],
+    "1.14.1": [
+        "ec2nodeclasses.karpenter.k8s.aws",
+        "nodeclaims.karpenter.sh",
+        "nodeoverlays.karpenter.sh",
+        "nodepools.karpenter.sh",
+    ],
 }
 
 

@@ -29,8 +29,13 @@ KINDS = {
     "NodeClaim": ("nodeclaims", "karpenter.sh", False),
     "EC2NodeClass": ("ec2nodeclasses", "karpenter.k8s.aws", False),
 }
-SINGULAR = {"storageclasses": "storageclass", "deployments": "deployment", "nodepools": "nodepool",
-            "nodeclaims": "nodeclaim", "ec2nodeclasses": "ec2nodeclass"}
+SINGULAR = {
+    "storageclasses": "storageclass",
+    "deployments": "deployment",
+    "nodepools": "nodepool",
+    "nodeclaims": "nodeclaim",
+    "ec2nodeclasses": "ec2nodeclass",
+}
 ALIASES = {"sc": "storageclasses", "deploy": "deployments"}
 
 
@@ -69,10 +74,15 @@ def now() -> str:
 
 def new_cluster(version: str) -> dict:
     """What a new EKS cluster has: the gp2 StorageClass, marked default (as EKS made it)."""
-    gp2 = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-           "metadata": {"name": "gp2", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-           "provisioner": "kubernetes.io/aws-ebs", "parameters": {"type": "gp2", "fsType": "ext4"},
-           "reclaimPolicy": "Delete", "volumeBindingMode": "WaitForFirstConsumer"}
+    gp2 = {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "gp2", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "kubernetes.io/aws-ebs",
+        "parameters": {"type": "gp2", "fsType": "ext4"},
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+    }
     return {"version": version, "crds": {}, "releases": {}, "objects": {key("StorageClass", None, "gp2"): gp2}}
 
 
@@ -80,8 +90,12 @@ def new_cluster(version: str) -> dict:
 def controller_available(cluster: dict) -> bool:
     """Karpenter's pods run (on the managed node groups' nodes) and support the cluster's version."""
     release = cluster.get("releases", {}).get("kube-system/karpenter")
-    return bool(release) and release["status"] == "deployed" and bool(cluster.get("nodegroups")) and _fake.supports(
-        release["app_version"], cluster["version"])
+    return (
+        bool(release)
+        and release["status"] == "deployed"
+        and bool(cluster.get("nodegroups"))
+        and _fake.supports(release["app_version"], cluster["version"])
+    )
 
 
 def condition(kind: str, obj: dict, cluster: dict) -> dict[str, bool]:
@@ -93,8 +107,11 @@ def condition(kind: str, obj: dict, cluster: dict) -> dict[str, bool]:
     if kind == "NodePool":
         ref = ((obj.get("spec") or {}).get("template") or {}).get("spec", {}).get("nodeClassRef", {})
         node_class = cluster["objects"].get(key("EC2NodeClass", None, ref.get("name", "")))
-        return {"Ready": controller_available(cluster) and node_class is not None and condition(
-            "EC2NodeClass", node_class, cluster)["Ready"]}
+        return {
+            "Ready": controller_available(cluster)
+            and node_class is not None
+            and condition("EC2NodeClass", node_class, cluster)["Ready"]
+        }
     if kind == "NodeClaim":
         return {"Ready": True}
     return {}
@@ -105,9 +122,17 @@ def shown(kind: str, obj: dict, cluster: dict) -> dict:
     out = {k: v for k, v in obj.items() if not k.startswith("_")}
     conditions = condition(kind, obj, cluster)
     if conditions:
-        out["status"] = {"conditions": [{"type": t, "status": "True" if ok else "False",
-                                         "lastTransitionTime": now(), "reason": t if ok else "NotReady"}
-                                        for t, ok in conditions.items()]}
+        out["status"] = {
+            "conditions": [
+                {
+                    "type": t,
+                    "status": "True" if ok else "False",
+                    "lastTransitionTime": now(),
+                    "reason": t if ok else "NotReady",
+                }
+                for t, ok in conditions.items()
+            ]
+        }
     return out
 
 
@@ -124,8 +149,7 @@ def resolve_node_class(cluster_name: str, obj: dict) -> bool:
         return found
 
     subnets = selected(spec.get("subnetSelectorTerms"), ec2.describe_subnets, "Subnets", "SubnetId")
-    groups = selected(spec.get("securityGroupSelectorTerms"), ec2.describe_security_groups, "SecurityGroups",
-                      "GroupId")
+    groups = selected(spec.get("securityGroupSelectorTerms"), ec2.describe_security_groups, "SecurityGroups", "GroupId")
     try:
         _fake.boto("iam").get_role(RoleName=spec.get("role", ""))
         role = True
@@ -148,19 +172,31 @@ def launch_node(cluster_name: str, cluster: dict, pool: dict) -> None:
     ec2 = _fake.boto("ec2")
     image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
     claim = f"{pool_name}-{len(cluster['objects']) % 100000:05d}"
-    tags = {"karpenter.sh/nodepool": pool_name, "karpenter.sh/nodeclaim": claim,
-            "karpenter.k8s.aws/ec2nodeclass": ref, f"kubernetes.io/cluster/{cluster_name}": "owned",
-            "eks:eks-cluster-name": cluster_name, "Name": claim,
-            **{str(k): str(v) for k, v in ((node_class.get("spec") or {}).get("tags") or {}).items()}}
+    tags = {
+        "karpenter.sh/nodepool": pool_name,
+        "karpenter.sh/nodeclaim": claim,
+        "karpenter.k8s.aws/ec2nodeclass": ref,
+        f"kubernetes.io/cluster/{cluster_name}": "owned",
+        "eks:eks-cluster-name": cluster_name,
+        "Name": claim,
+        **{str(k): str(v) for k, v in ((node_class.get("spec") or {}).get("tags") or {}).items()},
+    }
     reservation = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="m5.large", SubnetId=node_class["_subnets"][0],
-        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType="m5.large",
+        SubnetId=node_class["_subnets"][0],
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}],
+    )
     instance = reservation["Instances"][0]["InstanceId"]
     cluster["objects"][key("NodeClaim", None, claim)] = {
-        "apiVersion": "karpenter.sh/v1", "kind": "NodeClaim",
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodeClaim",
         "metadata": {"name": claim, "labels": {"karpenter.sh/nodepool": pool_name, CAPACITY_TYPE: capacity}},
         "spec": {"nodeClassRef": pool["spec"]["template"]["spec"]["nodeClassRef"]},
-        "_instance": instance}
+        "_instance": instance,
+    }
 
 
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
@@ -181,14 +217,18 @@ def _capacity_type(cluster: dict, pool: dict) -> str | None:
         except Exception:  # noqa: BLE001 - NoSuchEntity
             cluster.setdefault("events", []).append(
                 f"NodePool/{pool['metadata']['name']}: Attempted to launch a spot instance but failed due to "
-                f'"{SPOT_FAILURE}"')
+                f'"{SPOT_FAILURE}"'
+            )
     return "on-demand" if "on-demand" in allowed else None
 
 
 def remove_nodes(cluster: dict, pool_name: str) -> None:
     """Karpenter drains a deleted NodePool's nodes and terminates their instances."""
-    claims = [k for k, o in cluster["objects"].items()
-              if o["kind"] == "NodeClaim" and o["metadata"]["labels"].get("karpenter.sh/nodepool") == pool_name]
+    claims = [
+        k
+        for k, o in cluster["objects"].items()
+        if o["kind"] == "NodeClaim" and o["metadata"]["labels"].get("karpenter.sh/nodepool") == pool_name
+    ]
     instances = [cluster["objects"][k]["_instance"] for k in claims]
     if instances:
         _fake.boto("ec2").terminate_instances(InstanceIds=instances)

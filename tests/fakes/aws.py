@@ -32,13 +32,25 @@ def handle(argv: list[str], stage: str | None) -> int:
         return 0
     if stage is not None:
         operation = "".join(part.title() for part in (argv[1] if len(argv) > 1 else "call").split("-"))
-        print(f"\nAn error occurred (Throttling) when calling the {operation} operation (reached max retries: 4): "
-              "Rate exceeded (injected failure)", file=sys.stderr)
+        print(
+            f"\nAn error occurred (Throttling) when calling the {operation} operation (reached max retries: 4): "
+            "Rate exceeded (injected failure)",
+            file=sys.stderr,
+        )
         return 254
     if argv[:2] == ["iam", "create-service-linked-role"]:
-        _, flags = _fake.parse(argv[2:], {"--aws-service-name": "value", "--description": "value",
-                                          "--custom-suffix": "value", "--output": "value", "--region": "value"},
-                               "usage: aws iam create-service-linked-role --aws-service-name <value>", "aws")
+        _, flags = _fake.parse(
+            argv[2:],
+            {
+                "--aws-service-name": "value",
+                "--description": "value",
+                "--custom-suffix": "value",
+                "--output": "value",
+                "--region": "value",
+            },
+            "usage: aws iam create-service-linked-role --aws-service-name <value>",
+            "aws",
+        )
         service = str(flags.get("--aws-service-name") or "")
         if service in SERVICE_LINKED_ROLES and not flags.get("--custom-suffix"):
             return _create_service_linked_role(service, SERVICE_LINKED_ROLES[service], flags.get("--description"))
@@ -52,14 +64,22 @@ def _create_service_linked_role(service: str, name: str, description: object) ->
     except iam.exceptions.NoSuchEntityException:
         pass
     else:
-        print("\nAn error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role "
-              f"name {name} has been taken in this account, please try a different suffix.", file=sys.stderr)
+        print(
+            "\nAn error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role "
+            f"name {name} has been taken in this account, please try a different suffix.",
+            file=sys.stderr,
+        )
         return CLIENT_ERROR
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": [service]}, "Action": ["sts:AssumeRole"]}]}
-    role = iam.create_role(RoleName=name, Path=f"/aws-service-role/{service}/",
-                           AssumeRolePolicyDocument=json.dumps(trust),
-                           **({"Description": str(description)} if description else {}))["Role"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": [service]}, "Action": ["sts:AssumeRole"]}],
+    }
+    role = iam.create_role(
+        RoleName=name,
+        Path=f"/aws-service-role/{service}/",
+        AssumeRolePolicyDocument=json.dumps(trust),
+        **({"Description": str(description)} if description else {}),
+    )["Role"]
     print(json.dumps({"Role": role}, indent=4, default=_iso))
     return 0
 

@@ -34,20 +34,57 @@ _OUT = {"-o": "value", "--output": "value"}
 _FLAGS: dict[tuple[str, ...], dict[str, str]] = {
     ("version",): {**_OUT},
     ("create", "cluster"): {**_CFG},
-    ("delete", "cluster"): {**_CFG, "--name": "value", "-n": "value", "--region": "value", "-r": "value",
-                            "--wait": "bool", "-w": "bool", "--disable-nodegroup-eviction": "bool"},
+    ("delete", "cluster"): {
+        **_CFG,
+        "--name": "value",
+        "-n": "value",
+        "--region": "value",
+        "-r": "value",
+        "--wait": "bool",
+        "-w": "bool",
+        "--disable-nodegroup-eviction": "bool",
+    },
     ("upgrade", "cluster"): {**_CFG, "--approve": "bool"},
     ("create", "nodegroup"): {**_CFG, "--include": "value", "--exclude": "value"},
     ("upgrade", "nodegroup"): {**_WHERE, "--name": "value", "--kubernetes-version": "value", "--wait": "bool"},
-    ("scale", "nodegroup"): {**_WHERE, "--name": "value", "-n": "value", "--nodes": "value", "-N": "value",
-                             "--nodes-min": "value", "-m": "value", "--nodes-max": "value", "-M": "value"},
-    ("delete", "nodegroup"): {**_WHERE, **_CFG, "--name": "value", "-n": "value", "--drain": "bool",
-                              "--approve": "bool",
-                              "--wait": "bool", "-w": "bool"},
-    ("create", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool",
-                          "--auto-apply-pod-identity-associations": "bool", "--wait": "bool"},
-    ("update", "addon"): {**_WHERE, **_CFG, "--name": "value", "--version": "value", "--force": "bool",
-                          "--wait": "bool"},
+    ("scale", "nodegroup"): {
+        **_WHERE,
+        "--name": "value",
+        "-n": "value",
+        "--nodes": "value",
+        "-N": "value",
+        "--nodes-min": "value",
+        "-m": "value",
+        "--nodes-max": "value",
+        "-M": "value",
+    },
+    ("delete", "nodegroup"): {
+        **_WHERE,
+        **_CFG,
+        "--name": "value",
+        "-n": "value",
+        "--drain": "bool",
+        "--approve": "bool",
+        "--wait": "bool",
+        "-w": "bool",
+    },
+    ("create", "addon"): {
+        **_WHERE,
+        **_CFG,
+        "--name": "value",
+        "--version": "value",
+        "--force": "bool",
+        "--auto-apply-pod-identity-associations": "bool",
+        "--wait": "bool",
+    },
+    ("update", "addon"): {
+        **_WHERE,
+        **_CFG,
+        "--name": "value",
+        "--version": "value",
+        "--force": "bool",
+        "--wait": "bool",
+    },
     ("delete", "addon"): {**_WHERE, **_CFG, "--name": "value"},
     ("get", "addon"): {**_WHERE, **_OUT, "--name": "value"},
     ("create", "accessentry"): {**_CFG},
@@ -74,15 +111,16 @@ def handle(argv: list[str], stage: str | None) -> int:
     if verbs not in _FLAGS:
         parent = " ".join(["eksctl", *argv[:1]]) if len(argv) > 1 else "eksctl"
         raise _fake.Exit(1, f'Error: unknown command "{argv[len(verbs) - 1] if argv else ""}" for "{parent}"')
-    args, flags = _fake.parse(argv[len(verbs):], _FLAGS[verbs], f"Use 'eksctl {' '.join(verbs)} --help' for usage.")
+    args, flags = _fake.parse(argv[len(verbs) :], _FLAGS[verbs], f"Use 'eksctl {' '.join(verbs)} --help' for usage.")
     if args:
         raise _fake.Exit(1, f"Error: unexpected arguments: {args}")
     if verbs == ("version",):
         print(VERSION)
         return 0
     if stage == "":
-        raise _fake.Exit(1, f"Error: {' '.join(verbs)}: operation error: RequestError: send request failed "
-                            "(injected failure)")
+        raise _fake.Exit(
+            1, f"Error: {' '.join(verbs)}: operation error: RequestError: send request failed (injected failure)"
+        )
     if verbs[0] != "get":
         log("ℹ", f"eksctl version {VERSION}")
     config = _config(flags)
@@ -112,16 +150,20 @@ def _describe(name: str) -> dict:
     try:
         return eks.describe_cluster(name=name)["cluster"]
     except eks.exceptions.ResourceNotFoundException:
-        raise _fake.Exit(1, f"Error: getting cluster {name!r}: ResourceNotFoundException: No cluster found for "
-                            f"name: {name}.") from None
+        raise _fake.Exit(
+            1, f"Error: getting cluster {name!r}: ResourceNotFoundException: No cluster found for name: {name}."
+        ) from None
 
 
 def _stack(name: str, resources: dict, tags: dict[str, str]) -> dict[str, str]:
     """Create a stack the way eksctl does; returns physical ids by logical id."""
     cloudformation = _fake.boto("cloudformation")
     cloudformation.create_stack(
-        StackName=name, TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}),
-        Capabilities=["CAPABILITY_IAM"], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+        StackName=name,
+        TemplateBody=json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}),
+        Capabilities=["CAPABILITY_IAM"],
+        Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
     log("ℹ", f'deploying stack "{name}"')
     summaries = cloudformation.describe_stack_resources(StackName=name)["StackResources"]
     return {s["LogicalResourceId"]: s["PhysicalResourceId"] for s in summaries}
@@ -138,9 +180,15 @@ def _delete_stack(name: str) -> None:
 
 
 def _role(service: str, policies: list[str], name: str | None = None) -> dict:
-    properties = {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]},
-        "ManagedPolicyArns": policies}
+    properties = {
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}
+            ],
+        },
+        "ManagedPolicyArns": policies,
+    }
     if name:
         properties["RoleName"] = name
     return {"Type": "AWS::IAM::Role", "Properties": properties}
@@ -156,7 +204,8 @@ def _eksctl_state(name: str):  # noqa: ANN202 - a context manager over the clust
             self.context = _fake.state("eksctl")
             data = self.context.__enter__()
             return data.setdefault("clusters", {}).setdefault(
-                name, {"addons": {}, "accessentries": {}, "podidentities": {}})
+                name, {"addons": {}, "accessentries": {}, "podidentities": {}}
+            )
 
         def __exit__(self, *exc: object) -> None:
             self.context.__exit__(*exc)
@@ -177,25 +226,47 @@ def _create_cluster(config: dict, flags: dict, stage: str | None) -> int:
     log("ℹ", f"using region {meta.get('region')}")
     try:
         _fake.boto("cloudformation").describe_stacks(StackName=stack)
-        raise _fake.Exit(1, f'Error: creating CloudFormation stack "{stack}": operation error CloudFormation: '
-                            f"CreateStack, AlreadyExistsException: Stack [{stack}] already exists")
+        raise _fake.Exit(
+            1,
+            f'Error: creating CloudFormation stack "{stack}": operation error CloudFormation: '
+            f"CreateStack, AlreadyExistsException: Stack [{stack}] already exists",
+        )
     except _fake.Exit:
         raise
     except Exception:  # noqa: BLE001, S110 - ValidationError: the stack does not exist yet
         pass
     tags = _tags(config)
     vpc = config.get("vpc") or {}
-    resources: dict = {"VPC": {"Type": "AWS::EC2::VPC", "Properties": {
-        "CidrBlock": vpc.get("cidr", "192.168.0.0/16"), "EnableDnsSupport": True, "EnableDnsHostnames": True,
-        "Tags": [{"Key": "Name", "Value": f"{stack}/VPC"}, *({"Key": k, "Value": v} for k, v in tags.items())]}}}
+    resources: dict = {
+        "VPC": {
+            "Type": "AWS::EC2::VPC",
+            "Properties": {
+                "CidrBlock": vpc.get("cidr", "192.168.0.0/16"),
+                "EnableDnsSupport": True,
+                "EnableDnsHostnames": True,
+                "Tags": [{"Key": "Name", "Value": f"{stack}/VPC"}, *({"Key": k, "Value": v} for k, v in tags.items())],
+            },
+        }
+    }
     for visibility, role_tag, zone, cidr in _planned_subnets(config):
         logical = f"Subnet{visibility.title()}{zone.replace('-', '').upper()}"
-        resources[logical] = {"Type": "AWS::EC2::Subnet", "Properties": {
-            "VpcId": {"Ref": "VPC"}, "CidrBlock": cidr, "AvailabilityZone": zone,
-            "Tags": [{"Key": role_tag, "Value": "1"}, *({"Key": k, "Value": v} for k, v in tags.items())]}}
-    resources["ClusterSharedNodeSecurityGroup"] = {"Type": "AWS::EC2::SecurityGroup", "Properties": {
-        "GroupDescription": "Communication between all nodes in the cluster", "VpcId": {"Ref": "VPC"},
-        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}}
+        resources[logical] = {
+            "Type": "AWS::EC2::Subnet",
+            "Properties": {
+                "VpcId": {"Ref": "VPC"},
+                "CidrBlock": cidr,
+                "AvailabilityZone": zone,
+                "Tags": [{"Key": role_tag, "Value": "1"}, *({"Key": k, "Value": v} for k, v in tags.items())],
+            },
+        }
+    resources["ClusterSharedNodeSecurityGroup"] = {
+        "Type": "AWS::EC2::SecurityGroup",
+        "Properties": {
+            "GroupDescription": "Communication between all nodes in the cluster",
+            "VpcId": {"Ref": "VPC"},
+            "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        },
+    }
     resources["ServiceRole"] = _role("eks.amazonaws.com", ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"])
     log("ℹ", f'building cluster stack "{stack}"')
     ids = _stack(stack, resources, {"alpha.eksctl.io/cluster-name": name, **tags})
@@ -205,11 +276,18 @@ def _create_cluster(config: dict, flags: dict, stage: str | None) -> int:
     endpoints = vpc.get("clusterEndpoints") or {}
     logging_types = ((config.get("cloudWatch") or {}).get("clusterLogging") or {}).get("enableTypes") or []
     _fake.boto("eks").create_cluster(
-        name=name, version=version, roleArn=role_arn, tags=tags,
-        resourcesVpcConfig={"subnetIds": private + public, "securityGroupIds": [ids["ClusterSharedNodeSecurityGroup"]],
-                            "endpointPublicAccess": bool(endpoints.get("publicAccess", True)),
-                            "endpointPrivateAccess": bool(endpoints.get("privateAccess", False))},
-        logging={"clusterLogging": [{"types": logging_types, "enabled": True}]} if logging_types else {})
+        name=name,
+        version=version,
+        roleArn=role_arn,
+        tags=tags,
+        resourcesVpcConfig={
+            "subnetIds": private + public,
+            "securityGroupIds": [ids["ClusterSharedNodeSecurityGroup"]],
+            "endpointPublicAccess": bool(endpoints.get("publicAccess", True)),
+            "endpointPrivateAccess": bool(endpoints.get("privateAccess", False)),
+        },
+        logging={"clusterLogging": [{"types": logging_types, "enabled": True}]} if logging_types else {},
+    )
     days = ((config.get("cloudWatch") or {}).get("clusterLogging") or {}).get("logRetentionInDays")
     if logging_types:
         logs = _fake.boto("logs")
@@ -219,19 +297,29 @@ def _create_cluster(config: dict, flags: dict, stage: str | None) -> int:
     with _fake.state("kube") as kube:
         kube.setdefault("clusters", {})[name] = _kube.new_cluster(version)
     log("✔", f'EKS cluster "{name}" control plane is ready')
-    _fake.checkpoint(stage, "control-plane", "Error: failed to create cluster: waiter state transitioned to Failure "
-                                             "(injected failure after the control plane)")
+    _fake.checkpoint(
+        stage,
+        "control-plane",
+        "Error: failed to create cluster: waiter state transitioned to Failure "
+        "(injected failure after the control plane)",
+    )
     _access_entries(name, config)
     _pod_identities(name, config)
-    _fake.checkpoint(stage, "identity", "Error: failed to create cluster: creating nodegroups: RequestError "
-                                        "(injected failure before the node groups)")
+    _fake.checkpoint(
+        stage,
+        "identity",
+        "Error: failed to create cluster: creating nodegroups: RequestError (injected failure before the node groups)",
+    )
     for group in config.get("managedNodeGroups") or []:
         _create_group(name, config, group, private, version)
     _fake.checkpoint(stage, "nodegroups", "Error: failed to create addons (injected failure)")
     with _eksctl_state(name) as entry:
         for addon in config.get("addons") or []:
-            entry["addons"][addon["name"]] = {"Name": addon["name"], "Version": _addon_version(addon["name"], version),
-                                              "Status": "ACTIVE"}
+            entry["addons"][addon["name"]] = {
+                "Name": addon["name"],
+                "Version": _addon_version(addon["name"], version),
+                "Status": "ACTIVE",
+            }
     log("✔", f'EKS cluster "{name}" in "{meta.get("region")}" region is ready')
     return 0
 
@@ -243,25 +331,46 @@ def _planned_subnets(config: dict) -> list[tuple[str, str, str, str]]:
     zones = config.get("availabilityZones") or [f"{region}{letter}" for letter in "abc"]
     blocks = list(ipaddress.ip_network((config.get("vpc") or {}).get("cidr", "192.168.0.0/16")).subnets(3))
     planned = [("public", "kubernetes.io/role/elb", zone, str(blocks[i])) for i, zone in enumerate(zones)]
-    planned += [("private", "kubernetes.io/role/internal-elb", zone, str(blocks[len(zones) + i]))
-                for i, zone in enumerate(zones)]
+    planned += [
+        ("private", "kubernetes.io/role/internal-elb", zone, str(blocks[len(zones) + i]))
+        for i, zone in enumerate(zones)
+    ]
     return planned
 
 
 def _create_group(cluster: str, config: dict, group: dict, subnets: list[str], version: str) -> None:
     name = group["name"]
-    ids = _stack(f"eksctl-{cluster}-nodegroup-{name}", {"NodeInstanceRole": _role("ec2.amazonaws.com", [
-        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"])},
-        {"alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": name, **_tags(config)})
+    ids = _stack(
+        f"eksctl-{cluster}-nodegroup-{name}",
+        {
+            "NodeInstanceRole": _role(
+                "ec2.amazonaws.com",
+                ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+            )
+        },
+        {"alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": name, **_tags(config)},
+    )
     role = _fake.boto("iam").get_role(RoleName=ids["NodeInstanceRole"])["Role"]["Arn"]
     _fake.boto("eks").create_nodegroup(
-        clusterName=cluster, nodegroupName=name, nodeRole=role, subnets=subnets, version=version,
-        scalingConfig={"minSize": group.get("minSize", 1), "desiredSize": group.get("desiredCapacity", 2),
-                       "maxSize": group.get("maxSize", 2)},
-        instanceTypes=[group.get("instanceType", "m5.large")], amiType="AL2023_x86_64_STANDARD",
+        clusterName=cluster,
+        nodegroupName=name,
+        nodeRole=role,
+        subnets=subnets,
+        version=version,
+        scalingConfig={
+            "minSize": group.get("minSize", 1),
+            "desiredSize": group.get("desiredCapacity", 2),
+            "maxSize": group.get("maxSize", 2),
+        },
+        instanceTypes=[group.get("instanceType", "m5.large")],
+        amiType="AL2023_x86_64_STANDARD",
         labels={"alpha.eksctl.io/cluster-name": cluster, "alpha.eksctl.io/nodegroup-name": name},
-        tags={**{str(k): str(v) for k, v in (group.get("tags") or {}).items()},
-              "alpha.eksctl.io/nodegroup-name": name, "alpha.eksctl.io/nodegroup-type": "managed"})
+        tags={
+            **{str(k): str(v) for k, v in (group.get("tags") or {}).items()},
+            "alpha.eksctl.io/nodegroup-name": name,
+            "alpha.eksctl.io/nodegroup-type": "managed",
+        },
+    )
     _kube_nodes(cluster, add=name)
     log("✔", f'created managed nodegroup "{name}" in cluster "{cluster}"')
 
@@ -280,34 +389,55 @@ def _kube_nodes(cluster: str, add: str | None = None, remove: str | None = None)
 def _private_subnets(described: dict) -> list[str]:
     ec2 = _fake.boto("ec2")
     subnets = ec2.describe_subnets(SubnetIds=described["resourcesVpcConfig"]["subnetIds"])["Subnets"]
-    return [s["SubnetId"] for s in subnets if any(t["Key"] == "kubernetes.io/role/internal-elb"
-                                                   for t in s.get("Tags") or [])]
+    return [
+        s["SubnetId"]
+        for s in subnets
+        if any(t["Key"] == "kubernetes.io/role/internal-elb" for t in s.get("Tags") or [])
+    ]
 
 
 def _replace_cluster(name: str, version: str) -> None:
     """moto has no UpdateClusterVersion: the cluster is made again with the new version, node groups as they were."""
     eks = _fake.boto("eks")
     described = eks.describe_cluster(name=name)["cluster"]
-    groups = [eks.describe_nodegroup(clusterName=name, nodegroupName=g)["nodegroup"]
-              for g in eks.list_nodegroups(clusterName=name)["nodegroups"]]
+    groups = [
+        eks.describe_nodegroup(clusterName=name, nodegroupName=g)["nodegroup"]
+        for g in eks.list_nodegroups(clusterName=name)["nodegroups"]
+    ]
     for group in groups:
         eks.delete_nodegroup(clusterName=name, nodegroupName=group["nodegroupName"])
     eks.delete_cluster(name=name)
     vpc = described["resourcesVpcConfig"]
-    eks.create_cluster(name=name, version=version, roleArn=described["roleArn"], tags=described.get("tags") or {},
-                       resourcesVpcConfig={k: vpc[k] for k in ("subnetIds", "securityGroupIds", "endpointPublicAccess",
-                                                               "endpointPrivateAccess") if k in vpc},
-                       logging=described.get("logging") or {})
+    eks.create_cluster(
+        name=name,
+        version=version,
+        roleArn=described["roleArn"],
+        tags=described.get("tags") or {},
+        resourcesVpcConfig={
+            k: vpc[k]
+            for k in ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess")
+            if k in vpc
+        },
+        logging=described.get("logging") or {},
+    )
     for group in groups:
         _recreate_group(group, group["version"])
 
 
 def _recreate_group(group: dict, version: str) -> None:
     eks = _fake.boto("eks")
-    eks.create_nodegroup(clusterName=group["clusterName"], nodegroupName=group["nodegroupName"],
-                         nodeRole=group["nodeRole"], subnets=group["subnets"], version=version,
-                         scalingConfig=group["scalingConfig"], instanceTypes=group["instanceTypes"],
-                         amiType=group["amiType"], labels=group.get("labels") or {}, tags=group.get("tags") or {})
+    eks.create_nodegroup(
+        clusterName=group["clusterName"],
+        nodegroupName=group["nodegroupName"],
+        nodeRole=group["nodeRole"],
+        subnets=group["subnets"],
+        version=version,
+        scalingConfig=group["scalingConfig"],
+        instanceTypes=group["instanceTypes"],
+        amiType=group["amiType"],
+        labels=group.get("labels") or {},
+        tags=group.get("tags") or {},
+    )
 
 
 def _upgrade_cluster(config: dict, flags: dict, stage: str | None) -> int:
@@ -319,11 +449,13 @@ def _upgrade_cluster(config: dict, flags: dict, stage: str | None) -> int:
         return 0
     if _fake.minor(wanted) != (_fake.minor(current)[0], _fake.minor(current)[1] + 1):
         step = f"{_fake.minor(current)[0]}.{_fake.minor(current)[1] + 1}"
-        raise _fake.Exit(1, f'Error: upgrading more than one version at a time is not supported. Found upgrade from '
-                            f'"{current}" to "{wanted}". Please upgrade to "{step}" first')
+        raise _fake.Exit(
+            1,
+            f"Error: upgrading more than one version at a time is not supported. Found upgrade from "
+            f'"{current}" to "{wanted}". Please upgrade to "{step}" first',
+        )
     if not flags.get("--approve"):
-        log("ℹ", f'(plan) would upgrade cluster "{name}" control plane from current version "{current}" to '
-                 f'"{wanted}"')
+        log("ℹ", f'(plan) would upgrade cluster "{name}" control plane from current version "{current}" to "{wanted}"')
         log("!", "no changes were applied, run again with '--approve' to apply the changes")
         return 0
     log("ℹ", f'will upgrade cluster "{name}" control plane from current version "{current}" to "{wanted}"')
@@ -338,21 +470,37 @@ def _delete_cluster(config: dict, flags: dict, stage: str | None) -> int:
     name = _cluster_name(config, flags)
     described = _describe(name)
     ec2 = _fake.boto("ec2")
-    alive = [i["InstanceId"] for r in ec2.describe_instances(Filters=[
-        {"Name": f"tag:kubernetes.io/cluster/{name}", "Values": ["owned"]},
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped", "shutting-down"]},
-    ])["Reservations"] for i in r["Instances"]]
+    alive = [
+        i["InstanceId"]
+        for r in ec2.describe_instances(
+            Filters=[
+                {"Name": f"tag:kubernetes.io/cluster/{name}", "Values": ["owned"]},
+                {
+                    "Name": "instance-state-name",
+                    "Values": ["pending", "running", "stopping", "stopped", "shutting-down"],
+                },
+            ]
+        )["Reservations"]
+        for i in r["Instances"]
+    ]
     if alive:
         vpc = described["resourcesVpcConfig"].get("vpcId", "vpc")
-        raise _fake.Exit(1, f'Error: failed to delete cluster with nodegroup(s): stack "eksctl-{name}-cluster" '
-                            f"DELETE_FAILED: The vpc '{vpc}' has dependencies and cannot be deleted "
-                            f"(instances {', '.join(alive)})")
+        raise _fake.Exit(
+            1,
+            f'Error: failed to delete cluster with nodegroup(s): stack "eksctl-{name}-cluster" '
+            f"DELETE_FAILED: The vpc '{vpc}' has dependencies and cannot be deleted "
+            f"(instances {', '.join(alive)})",
+        )
     eks = _fake.boto("eks")
     for group in eks.list_nodegroups(clusterName=name)["nodegroups"]:
         eks.delete_nodegroup(clusterName=name, nodegroupName=group)
         _delete_stack(f"eksctl-{name}-nodegroup-{group}")
-    _fake.checkpoint(stage, "nodegroups", "Error: failed to delete cluster: waiter state transitioned to Failure "
-                                          "(injected failure after the node groups)")
+    _fake.checkpoint(
+        stage,
+        "nodegroups",
+        "Error: failed to delete cluster: waiter state transitioned to Failure "
+        "(injected failure after the node groups)",
+    )
     with _eksctl_state(name) as entry:
         for key in list(entry["podidentities"]):
             namespace, account = key.split("/")
@@ -362,7 +510,7 @@ def _delete_cluster(config: dict, flags: dict, stage: str | None) -> int:
     _delete_stack(f"eksctl-{name}-cluster")
     with _fake.state("kube") as kube:
         kube.get("clusters", {}).pop(name, None)
-    log("✔", f'all cluster resources were deleted (--wait: {bool(_fake.one(flags, "--wait", "-w"))})')
+    log("✔", f"all cluster resources were deleted (--wait: {bool(_fake.one(flags, '--wait', '-w'))})")
     return 0
 
 
@@ -398,8 +546,9 @@ def _upgrade_nodegroup(config: dict, flags: dict, stage: str | None) -> int:
     wanted = flags.get("--kubernetes-version")
     control_plane = _describe(cluster)["version"]
     if _fake.minor(str(wanted)) > _fake.minor(control_plane):
-        raise _fake.Exit(1, f"Error: nodegroup version {wanted} cannot be newer than the control plane version "
-                            f"{control_plane}")
+        raise _fake.Exit(
+            1, f"Error: nodegroup version {wanted} cannot be newer than the control plane version {control_plane}"
+        )
     if group["version"] == wanted:
         log("ℹ", f'nodegroup "{group["nodegroupName"]}" is already at version {wanted}')
         return 0
@@ -413,15 +562,19 @@ def _upgrade_nodegroup(config: dict, flags: dict, stage: str | None) -> int:
 def _scale_nodegroup(config: dict, flags: dict, stage: str | None) -> int:
     cluster, group = _group(flags)
     scaling = dict(group["scalingConfig"])
-    for flag_names, field in ((("--nodes", "-N"), "desiredSize"), (("--nodes-min", "-m"), "minSize"),
-                              (("--nodes-max", "-M"), "maxSize")):
+    for flag_names, field in (
+        (("--nodes", "-N"), "desiredSize"),
+        (("--nodes-min", "-m"), "minSize"),
+        (("--nodes-max", "-M"), "maxSize"),
+    ):
         value = _fake.one(flags, *flag_names)
         if value is not None:
             scaling[field] = int(value)
     if not scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"]:
         raise _fake.Exit(1, f"Error: the number of nodes must be within range of min nodes and max nodes: {scaling}")
-    _fake.boto("eks").update_nodegroup_config(clusterName=cluster, nodegroupName=group["nodegroupName"],
-                                              scalingConfig=scaling)
+    _fake.boto("eks").update_nodegroup_config(
+        clusterName=cluster, nodegroupName=group["nodegroupName"], scalingConfig=scaling
+    )
     log("✔", f'nodegroup "{group["nodegroupName"]}" has been scaled')
     return 0
 
@@ -459,10 +612,16 @@ def _create_addon(config: dict, flags: dict, stage: str | None) -> int:
             if addon["name"] in entry["addons"] and not flags.get("--force"):
                 log("ℹ", f'addon "{addon["name"]}" already exists')
                 continue
-            entry["addons"][addon["name"]] = {"Name": addon["name"], "Status": "ACTIVE",
-                                              "Version": addon.get("version") or _addon_version(addon["name"], version)}
-            if (addon.get("useDefaultPodIdentityAssociations") or addon.get("podIdentityAssociations")
-                    or flags.get("--auto-apply-pod-identity-associations")):
+            entry["addons"][addon["name"]] = {
+                "Name": addon["name"],
+                "Status": "ACTIVE",
+                "Version": addon.get("version") or _addon_version(addon["name"], version),
+            }
+            if (
+                addon.get("useDefaultPodIdentityAssociations")
+                or addon.get("podIdentityAssociations")
+                or flags.get("--auto-apply-pod-identity-associations")
+            ):
                 entry["addons"][addon["name"]]["PodIdentity"] = True
             log("ℹ", f'creating addon "{addon["name"]}"')
     return 0
@@ -480,7 +639,8 @@ def _update_addon(config: dict, flags: dict, stage: str | None) -> int:
                 log("ℹ", f'no new version provided, preserving existing version for addon "{addon["name"]}"')
                 continue
             entry["addons"][addon["name"]]["Version"] = (
-                _addon_version(addon["name"], version) if wanted == "latest" else wanted)
+                _addon_version(addon["name"], version) if wanted == "latest" else wanted
+            )
             log("ℹ", f'updating addon "{addon["name"]}"')
     return 0
 
@@ -508,8 +668,17 @@ def _get_addon(config: dict, flags: dict, stage: str | None) -> int:
     name = _cluster_name(config, flags)
     _describe(name)
     with _eksctl_state(name) as entry:
-        items = [{**a, "NewerVersion": "", "IAMRole": "", "ConfigurationValues": "", "Issues": None,
-                  "PodIdentityAssociations": None} for _, a in sorted(entry["addons"].items())]
+        items = [
+            {
+                **a,
+                "NewerVersion": "",
+                "IAMRole": "",
+                "ConfigurationValues": "",
+                "Issues": None,
+                "PodIdentityAssociations": None,
+            }
+            for _, a in sorted(entry["addons"].items())
+        ]
     return _print(items, flags)
 
 
@@ -521,8 +690,11 @@ def _access_entries(name: str, config: dict) -> None:
             try:
                 iam.get_role(RoleName=arn.rsplit("/", 1)[-1])
             except iam.exceptions.NoSuchEntityException:
-                raise _fake.Exit(1, f"Error: creating access entry: InvalidParameterException: The specified "
-                                    f"principalArn is invalid: invalid principal {arn}") from None
+                raise _fake.Exit(
+                    1,
+                    f"Error: creating access entry: InvalidParameterException: The specified "
+                    f"principalArn is invalid: invalid principal {arn}",
+                ) from None
             entry["accessentries"][arn] = {"principalARN": arn, "kubernetesGroups": [], "accessPolicies": []}
 
 
@@ -534,20 +706,34 @@ def _pod_identities(name: str, config: dict) -> None:
                 try:
                     iam.get_policy(PolicyArn=arn)
                 except iam.exceptions.NoSuchEntityException:
-                    raise _fake.Exit(1, f"Error: creating pod identity association: stack failed: Policy {arn} does "
-                                        "not exist or is not attachable.") from None
+                    raise _fake.Exit(
+                        1,
+                        f"Error: creating pod identity association: stack failed: Policy {arn} does "
+                        "not exist or is not attachable.",
+                    ) from None
             key = f"{association['namespace']}/{association['serviceAccountName']}"
             stack = f"eksctl-{name}-podidentityrole-{association['namespace']}-{association['serviceAccountName']}"
             if key in entry["podidentities"]:
                 _delete_stack(stack)
-            ids = _stack(stack, {"Role1": _role("pods.eks.amazonaws.com", association.get("permissionPolicyARNs") or [],
-                                                association.get("roleName"))}, {"alpha.eksctl.io/cluster-name": name})
+            ids = _stack(
+                stack,
+                {
+                    "Role1": _role(
+                        "pods.eks.amazonaws.com",
+                        association.get("permissionPolicyARNs") or [],
+                        association.get("roleName"),
+                    )
+                },
+                {"alpha.eksctl.io/cluster-name": name},
+            )
             entry["podidentities"][key] = {
                 "AssociationARN": f"arn:aws:eks:{os.environ.get('AWS_REGION')}:{_account()}:podidentityassociation/"
-                                  f"{name}/a-{abs(hash(key)) % 10**16}", "Namespace": association["namespace"],
+                f"{name}/a-{abs(hash(key)) % 10**16}",
+                "Namespace": association["namespace"],
                 "ServiceAccountName": association["serviceAccountName"],
                 "RoleARN": _fake.boto("iam").get_role(RoleName=ids["Role1"])["Role"]["Arn"],
-                "PermissionPolicyARNs": association.get("permissionPolicyARNs") or []}
+                "PermissionPolicyARNs": association.get("permissionPolicyARNs") or [],
+            }
 
 
 def _account() -> str:
@@ -601,8 +787,10 @@ def _get_podidentityassociation(config: dict, flags: dict, stage: str | None) ->
     name = _cluster_name(config, flags)
     _describe(name)
     with _eksctl_state(name) as entry:
-        items = [{k: v for k, v in p.items() if k != "PermissionPolicyARNs"}
-                 for _, p in sorted(entry["podidentities"].items())]
+        items = [
+            {k: v for k, v in p.items() if k != "PermissionPolicyARNs"}
+            for _, p in sorted(entry["podidentities"].items())
+        ]
     return _print(items, flags)
 
 
@@ -614,9 +802,13 @@ def _utils_update_cluster_vpc_config(config: dict, flags: dict, stage: str | Non
         log("!", "no changes were applied, run again with '--approve' to apply the changes")
         return 0
     endpoints = (config.get("vpc") or {}).get("clusterEndpoints") or {}
-    _fake.boto("eks").update_cluster_config(name=name, resourcesVpcConfig={
-        "endpointPublicAccess": bool(endpoints.get("publicAccess", True)),
-        "endpointPrivateAccess": bool(endpoints.get("privateAccess", False))})
+    _fake.boto("eks").update_cluster_config(
+        name=name,
+        resourcesVpcConfig={
+            "endpointPublicAccess": bool(endpoints.get("publicAccess", True)),
+            "endpointPrivateAccess": bool(endpoints.get("privateAccess", False)),
+        },
+    )
     return 0
 
 
@@ -625,8 +817,9 @@ def _utils_update_cluster_logging(config: dict, flags: dict, stage: str | None) 
     _describe(name)
     if flags.get("--approve"):
         types = ((config.get("cloudWatch") or {}).get("clusterLogging") or {}).get("enableTypes") or []
-        _fake.boto("eks").update_cluster_config(name=name, logging={"clusterLogging": [
-            {"types": types, "enabled": True}]})
+        _fake.boto("eks").update_cluster_config(
+            name=name, logging={"clusterLogging": [{"types": types, "enabled": True}]}
+        )
     return 0
 
 

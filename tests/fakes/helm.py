@@ -14,14 +14,25 @@ import _fake
 import _kube
 
 VERSION = os.environ.get("FAKE_HELM_VERSION", "3.16.4")
-CHARTS = {"oci://public.ecr.aws/karpenter/karpenter": "karpenter",
-          "oci://public.ecr.aws/karpenter/karpenter-crd": "karpenter-crd"}
+CHARTS = {
+    "oci://public.ecr.aws/karpenter/karpenter": "karpenter",
+    "oci://public.ecr.aws/karpenter/karpenter-crd": "karpenter-crd",
+}
 _NAMESPACE = {"-n": "value", "--namespace": "value"}
 _FLAGS = {
     "version": {"--template": "value", "--short": "bool"},
-    "upgrade": {**_NAMESPACE, "--install": "bool", "-i": "bool", "--version": "value", "--set": "multi",
-                "--set-string": "multi",
-                "--wait": "bool", "--timeout": "value", "--create-namespace": "bool", "--atomic": "bool"},
+    "upgrade": {
+        **_NAMESPACE,
+        "--install": "bool",
+        "-i": "bool",
+        "--version": "value",
+        "--set": "multi",
+        "--set-string": "multi",
+        "--wait": "bool",
+        "--timeout": "value",
+        "--create-namespace": "bool",
+        "--atomic": "bool",
+    },
     "list": {**_NAMESPACE, "--all": "bool", "-a": "bool", "--output": "value", "-o": "value", "--filter": "value"},
     "get": {**_NAMESPACE, "--output": "value", "-o": "value", "--all": "bool", "-a": "bool"},
     "uninstall": {**_NAMESPACE, "--wait": "bool", "--timeout": "value", "--ignore-not-found": "bool"},
@@ -30,8 +41,9 @@ _FLAGS = {
 
 def handle(argv: list[str], stage: str | None) -> int:
     if not argv or argv[0] not in _FLAGS:
-        raise _fake.Exit(1, f'Error: unknown command "{argv[0] if argv else ""}" for "helm"\nRun \'helm --help\' '
-                            "for usage.")
+        raise _fake.Exit(
+            1, f'Error: unknown command "{argv[0] if argv else ""}" for "helm"\nRun \'helm --help\' for usage.'
+        )
     command = argv[0]
     args, flags = _fake.parse(argv[1:], _FLAGS[command], f"Run 'helm {command} --help' for usage.")
     if command == "version":
@@ -43,8 +55,10 @@ def handle(argv: list[str], stage: str | None) -> int:
     try:
         cluster_name = _fake.kube_cluster()
     except _fake.Unreachable as exc:
-        raise _fake.Exit(1, f'Error: Kubernetes cluster unreachable: Get "{exc.server}/version": dial tcp: '
-                            "connect: connection refused") from None
+        raise _fake.Exit(
+            1,
+            f'Error: Kubernetes cluster unreachable: Get "{exc.server}/version": dial tcp: connect: connection refused',
+        ) from None
     namespace = _fake.one(flags, "-n", "--namespace") or "default"
     if stage is not None and command != "upgrade":  # upgrade records a failed release first
         raise _fake.Exit(1, "Error: Kubernetes cluster unreachable: context deadline exceeded")
@@ -66,11 +80,13 @@ def handle(argv: list[str], stage: str | None) -> int:
         return _uninstall(cluster, releases, namespace, args, flags)
 
 
-def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], flags: dict,
-             stage: str | None) -> int:
+def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], flags: dict, stage: str | None) -> int:
     if len(args) != 2:
-        raise _fake.Exit(1, f'Error: "helm upgrade" requires 2 arguments\n\nUsage:  helm upgrade [RELEASE] [CHART] '
-                            f"[flags] (got {args})")
+        raise _fake.Exit(
+            1,
+            f'Error: "helm upgrade" requires 2 arguments\n\nUsage:  helm upgrade [RELEASE] [CHART] '
+            f"[flags] (got {args})",
+        )
     name, chart_ref = args
     install = bool(_fake.one(flags, "--install", "-i"))
     key = f"{namespace}/{name}"
@@ -82,15 +98,25 @@ def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], fla
     if chart is None:
         raise _fake.Exit(1, f"Error: repo {chart_ref} not found")
     if version not in _fake.KARPENTER_RELEASES:
-        raise _fake.Exit(1, f'Error: failed to perform "FetchReference" on source: '
-                            f"{chart_ref.removeprefix('oci://')}:{version}: not found")
+        raise _fake.Exit(
+            1,
+            f'Error: failed to perform "FetchReference" on source: '
+            f"{chart_ref.removeprefix('oci://')}:{version}: not found",
+        )
     print(f"Pulled: {chart_ref.removeprefix('oci://')}:{version}\nDigest: sha256:{'0' * 64}", file=sys.stderr)
     revision = (existing or {}).get("revision", 0) + 1
     values = _values(flags.get("--set") or [])
     _merge(values, _values(flags.get("--set-string") or [], typed=False))  # helm keeps --set-string text
-    release = {"name": name, "namespace": namespace, "revision": revision, "status": "deployed",
-               "chart": f"{chart}-{version}", "app_version": version, "values": values,
-               "updated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC")}
+    release = {
+        "name": name,
+        "namespace": namespace,
+        "revision": revision,
+        "status": "deployed",
+        "chart": f"{chart}-{version}",
+        "app_version": version,
+        "values": values,
+        "updated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f +0000 UTC"),
+    }
     if chart == "karpenter" and flags.get("--wait") and not cluster.get("nodegroups"):
         stage = ""  # the controller's pods have no node to run on: --wait runs out
     if stage is not None:  # the release is recorded as failed, as helm does when --wait runs out
@@ -104,17 +130,29 @@ def _upgrade(cluster: dict, releases: dict, namespace: str, args: list[str], fla
         for crd in crds:  # crds/ of the chart: installed when missing, never upgraded
             cluster["crds"].setdefault(crd, version)
         cluster["objects"][_kube.key("Deployment", namespace, "karpenter")] = {
-            "apiVersion": "apps/v1", "kind": "Deployment",
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
             "metadata": {"name": "karpenter", "namespace": namespace},
-            "spec": {"replicas": 2, "template": {"spec": {"containers": [
-                {"name": "controller", "image": f"public.ecr.aws/karpenter/controller:{version}"}]}}}}
+            "spec": {
+                "replicas": 2,
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": "controller", "image": f"public.ecr.aws/karpenter/controller:{version}"}
+                        ]
+                    }
+                },
+            },
+        }
     releases[key] = release
     if existing:
         print(f'Release "{name}" has been upgraded. Happy Helming!')
     else:
         print(f'Release "{name}" does not exist. Installing it now.')
-    print(f"NAME: {name}\nLAST DEPLOYED: {release['updated']}\nNAMESPACE: {namespace}\nSTATUS: deployed\n"
-          f"REVISION: {revision}\nTEST SUITE: None")
+    print(
+        f"NAME: {name}\nLAST DEPLOYED: {release['updated']}\nNAMESPACE: {namespace}\nSTATUS: deployed\n"
+        f"REVISION: {revision}\nTEST SUITE: None"
+    )
     return 0
 
 
@@ -154,10 +192,13 @@ def _list(releases: dict, namespace: str, flags: dict) -> int:
         raise _fake.Exit(1, "Error: the fake helm lists with --output json only")
     every = bool(_fake.one(flags, "--all", "-a"))
     pattern = re.compile(flags.get("--filter") or ".*")
-    shown = [{k: (str(v) if k == "revision" else v) for k, v in r.items() if k != "values"}
-             for key, r in sorted(releases.items())
-             if key.startswith(f"{namespace}/") and pattern.search(r["name"])
-             and (every or r["status"] in ("deployed", "failed"))]
+    shown = [
+        {k: (str(v) if k == "revision" else v) for k, v in r.items() if k != "values"}
+        for key, r in sorted(releases.items())
+        if key.startswith(f"{namespace}/")
+        and pattern.search(r["name"])
+        and (every or r["status"] in ("deployed", "failed"))
+    ]
     print(json.dumps(shown))
     return 0
 

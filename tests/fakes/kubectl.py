@@ -19,18 +19,28 @@ import yaml
 from generator import versions
 
 VERSION = os.environ.get("FAKE_KUBECTL_VERSION", versions.KUBERNETES[versions.DEFAULT_KUBERNETES].kubectl)
-_APPLY_FLAGS = {"--server-side": "bool", "--field-manager": "value", "-f": "multi", "--filename": "multi",
-                "--force-conflicts": "bool"}
+_APPLY_FLAGS = {
+    "--server-side": "bool",
+    "--field-manager": "value",
+    "-f": "multi",
+    "--filename": "multi",
+    "--force-conflicts": "bool",
+}
 _FLAGS = {
     "version": {"--client": "bool", "-o": "value", "--output": "value"},
     "apply": _APPLY_FLAGS,
     "diff": _APPLY_FLAGS,
-    "get": {"-o": "value", "--output": "value", "-n": "value", "--namespace": "value",
-            "--ignore-not-found": "bool"},
+    "get": {"-o": "value", "--output": "value", "-n": "value", "--namespace": "value", "--ignore-not-found": "bool"},
     "wait": {"--for": "value", "--timeout": "value", "-n": "value", "--namespace": "value", "--all": "bool"},
     "annotate": {"--overwrite": "bool", "-n": "value", "--namespace": "value"},
-    "delete": {"--all": "bool", "--ignore-not-found": "bool", "--wait": "bool", "--timeout": "value",
-               "-n": "value", "--namespace": "value"},
+    "delete": {
+        "--all": "bool",
+        "--ignore-not-found": "bool",
+        "--wait": "bool",
+        "--timeout": "value",
+        "-n": "value",
+        "--namespace": "value",
+    },
 }
 
 
@@ -44,28 +54,40 @@ def handle(argv: list[str], stage: str | None) -> int:
     if stage is not None:  # an injected failure: what each command says when the API server lets it down
         if command == "wait":
             raise _fake.Exit(1, f"error: timed out waiting for the condition on {args[0] if args else 'resources'}")
-        raise _fake.Exit(1, 'Error from server (InternalError): an error on the server ("") has prevented the '
-                            "request from succeeding")
+        raise _fake.Exit(
+            1,
+            'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding',
+        )
     try:
         cluster_name = _fake.kube_cluster()
     except _fake.Unreachable as exc:
         if exc.server.startswith("http://localhost"):
-            raise _fake.Exit(1, "The connection to the server localhost:8080 was refused - did you specify the "
-                                "right host or port?") from None
+            raise _fake.Exit(
+                1, "The connection to the server localhost:8080 was refused - did you specify the right host or port?"
+            ) from None
         raise _fake.Exit(1, f"Unable to connect to the server: dial tcp: lookup {exc.server}: no such host") from None
     with _fake.state("kube") as kube:
         cluster = kube["clusters"][cluster_name]
-        return {"apply": _apply, "diff": _diff, "get": _get, "wait": _wait, "annotate": _annotate,
-                "delete": _delete}[command](cluster_name, cluster, args, flags)
+        return {"apply": _apply, "diff": _diff, "get": _get, "wait": _wait, "annotate": _annotate, "delete": _delete}[
+            command
+        ](cluster_name, cluster, args, flags)
 
 
 def _version(flags: dict) -> int:
     if not flags.get("--client"):
         raise _fake.Exit(1, "error: the fake kubectl has no server version; pass --client")
     major, minor, _ = VERSION.split(".")
-    client = {"major": major, "minor": minor, "gitVersion": f"v{VERSION}", "gitCommit": "0" * 40,
-              "gitTreeState": "clean", "buildDate": "2024-08-13T07:37:34Z", "goVersion": "go1.22.5",
-              "compiler": "gc", "platform": "linux/amd64"}
+    client = {
+        "major": major,
+        "minor": minor,
+        "gitVersion": f"v{VERSION}",
+        "gitCommit": "0" * 40,
+        "gitTreeState": "clean",
+        "buildDate": "2024-08-13T07:37:34Z",
+        "goVersion": "go1.22.5",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
     output = _fake.one(flags, "-o", "--output")
     if output == "json":
         print(json.dumps({"clientVersion": client, "kustomizeVersion": "v5.4.2"}, indent=2))
@@ -93,16 +115,23 @@ def _documents(flags: dict) -> list[tuple[str, str, dict]]:
 
 def _check_served(cluster: dict, source: str, kind: str, doc: dict) -> None:
     if kind not in _kube.KINDS or not _kube.served(cluster, kind):
-        raise _fake.Exit(1, f'error: resource mapping not found for name: "{doc["metadata"]["name"]}" namespace: "" '
-                            f'from "{source}": no matches for kind "{kind}" in version "{doc.get("apiVersion")}"\n'
-                            "ensure CRDs are installed first")
+        raise _fake.Exit(
+            1,
+            f'error: resource mapping not found for name: "{doc["metadata"]["name"]}" namespace: "" '
+            f'from "{source}": no matches for kind "{kind}" in version "{doc.get("apiVersion")}"\n'
+            "ensure CRDs are installed first",
+        )
 
 
 # StorageClass fields the API server never updates, in the order it reports them, with the default it stores
 # when a manifest leaves one out (kubernetes/kubernetes pkg/apis/storage/validation/validation.go,
 # ValidateStorageClassUpdate; the defaults are pkg/apis/storage/v1/defaults.go's).
-_STORAGE_CLASS_IMMUTABLE = (("parameters", {}), ("provisioner", None), ("reclaimPolicy", "Delete"),
-                            ("volumeBindingMode", "Immediate"))
+_STORAGE_CLASS_IMMUTABLE = (
+    ("parameters", {}),
+    ("provisioner", None),
+    ("reclaimPolicy", "Delete"),
+    ("volumeBindingMode", "Immediate"),
+)
 
 
 def _refuse_immutable_changes(kind: str, live: dict | None, doc: dict, exit_code: int) -> None:
@@ -121,8 +150,12 @@ def _refuse_immutable_changes(kind: str, live: dict | None, doc: dict, exit_code
             causes.append(f"{field}: Forbidden: updates to {field} are forbidden.")
     if causes:
         head = f'The StorageClass "{doc["metadata"]["name"]}" is invalid: '
-        raise _fake.Exit(exit_code, head + causes[0] if len(causes) == 1 else
-                         head + "\n" + "".join(f"* {cause}\n" for cause in causes).rstrip("\n"))
+        raise _fake.Exit(
+            exit_code,
+            head + causes[0]
+            if len(causes) == 1
+            else head + "\n" + "".join(f"* {cause}\n" for cause in causes).rstrip("\n"),
+        )
 
 
 def _apply(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int:
@@ -158,8 +191,11 @@ def _diff(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int
         if before != after:
             changed = True
             name = f"{kind}..{doc['metadata']['name']}"
-            sys.stdout.writelines(difflib.unified_diff(before.splitlines(True), after.splitlines(True),
-                                                       f"/tmp/LIVE-1/{name}", f"/tmp/MERGED-1/{name}"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    before.splitlines(True), after.splitlines(True), f"/tmp/LIVE-1/{name}", f"/tmp/MERGED-1/{name}"
+                )
+            )
     return 1 if changed else 0
 
 
@@ -196,8 +232,14 @@ def _get(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int:
         raise _fake.Exit(1, f'Error from server (NotFound): {_kube.resource_of(kind)} "{name}" not found')
     items = [_kube.shown(kind, obj, cluster) for _, obj in found]
     if output == "json":
-        print(json.dumps(items[0] if name else {"apiVersion": "v1", "items": items, "kind": "List",
-                                                 "metadata": {"resourceVersion": ""}}, indent=4))
+        print(
+            json.dumps(
+                items[0]
+                if name
+                else {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}},
+                indent=4,
+            )
+        )
     elif output == "name":
         for item in items:
             print(f"{_kube.display(kind)}/{item['metadata']['name']}")
@@ -223,8 +265,11 @@ def _wait(cluster_name: str, cluster: dict, args: list[str], flags: dict) -> int
         resource, _, name = arg.partition("/")
         targets.append((_target(cluster, resource), name or None))
     if flags.get("--all"):
-        targets = [(kind, obj["metadata"]["name"]) for kind, _ in targets
-                   for _, obj in _matching(cluster, kind, namespace, None)]
+        targets = [
+            (kind, obj["metadata"]["name"])
+            for kind, _ in targets
+            for _, obj in _matching(cluster, kind, namespace, None)
+        ]
     for kind, name in targets:
         found = _matching(cluster, kind, namespace, name)
         plural = _kube.KINDS[kind][0]
@@ -252,8 +297,11 @@ def _annotate(cluster_name: str, cluster: dict, args: list[str], flags: dict) ->
     for pair in args[2:]:
         name, _, value = pair.partition("=")
         if name in annotations and annotations[name] != value and not flags.get("--overwrite"):
-            raise _fake.Exit(1, f"error: --overwrite is false but found the following declared annotation(s): "
-                                f"'{name}' already has a value ({annotations[name]})")
+            raise _fake.Exit(
+                1,
+                f"error: --overwrite is false but found the following declared annotation(s): "
+                f"'{name}' already has a value ({annotations[name]})",
+            )
         annotations[name] = value
     print(f"{_kube.display(kind)}/{args[1]} annotated")
     return 0
