@@ -49,8 +49,8 @@ sys.path.insert(0, str(ROOT))  # the generator package of this checkout, also wh
 
 from generator import resources, scaffold, versions  # noqa: E402
 from generator.answers import Answers  # noqa: E402
-from generator.fleet import table  # noqa: E402
 from generator.render import CHART, RELEASE, VALUES, split_documents  # noqa: E402
+from generator.tables import table  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
 TOOLS = ROOT / ".tools" / "bin"
@@ -477,9 +477,9 @@ def run_all(work: Path) -> dict:
         "validate vs all tools": benches["eksgen validate"].median / benches["baseline validate + 4 linters"].median,
     }
     benches["eksgen new"].note = f"{ratios['new']:.2f}x baseline"
-    benches["eksgen validate"].note = (
-        f"{ratios['validate']:.2f}x baseline, {ratios['validate vs all tools']:.2f}x with linters"
-    )
+    benches[
+        "eksgen validate"
+    ].note = f"{ratios['validate']:.2f}x baseline, {ratios['validate vs all tools']:.2f}x with linters"
 
     fleet = fleet_file(work / "fleet.yaml", FLEET_SIZE)
     fleet_benches: list[Bench] = []

@@ -122,6 +122,7 @@ def new(
     if fleet_file is not None:
         from generator import fleet
         from generator.errors import EksgenError
+        from generator.parallel import Interrupted
 
         if name is not None:
             raise click.UsageError("give NAME or --fleet FILE, not both")
@@ -132,9 +133,7 @@ def new(
         report = fleet.generate(fleet.load(fleet_file), output_dir, jobs=jobs, toolchain_wheel=toolchain_wheel)
         click.echo("\n".join(report.lines()))
         if report.interrupted:
-            raise fleet.Interrupted(
-                "interrupted; the repositories marked created are complete, the others were not written"
-            )
+            raise Interrupted("interrupted; the repositories marked created are complete, the others were not written")
         if report.failed:
             raise EksgenError(
                 f"{len(report.failed)} of {len(report.results)} clusters failed: {', '.join(report.failed)}"

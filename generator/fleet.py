@@ -23,16 +23,9 @@ a missing or repeated name): one `AnswerError` lists every problem. A bad answer
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -40,20 +33,11 @@ from ruamel.yaml.error import YAMLError
 from generator import toolchain, tools
 from generator.answers import DEFAULTS, Answers
 from generator.errors import AnswerError, EksgenError
+from generator.parallel import INTERRUPTED, internal_error, parallel_map, processes, worker_count
+from generator.tables import cell, details, table
 
 TOP_LEVEL_KEYS = ("defaults", "clusters")
 ANSWER_KEYS = tuple(DEFAULTS)  # the long option names, as in a --config file
-
-INTERRUPTED = "interrupted before it started"
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class Interrupted(EksgenError):
-    """Ctrl-C or SIGTERM stopped a fleet run; what was finished is complete (exit 130, as for `eksgen new`)."""
-
-    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -245,147 +229,6 @@ class FleetReport:
             f"{len(self.results)} clusters: {counts['created']} created, {counts['FAILED']} failed"
             + (f", {counts['skipped']} skipped (interrupted)" if self.interrupted else "")
             + f"; {self.seconds:.2f}s wall time, {len(self.results) / max(self.seconds, 1e-9):.1f} clusters/s, "
-            f"{_processes(self.jobs)}",
+            f"{processes(self.jobs)}",
             *details((r.name, r.error) for r in self.results),
         ]
-
-
-def internal_error(exc: Exception) -> str:
-    return f"internal error ({type(exc).__name__}: {exc}); this is a bug"
-
-
-def default_jobs() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def worker_count(jobs: int | None, items: int) -> int:
-    """How many worker processes `parallel_map` uses for `items` items (1: none, in this process)."""
-    return max(1, min(jobs or default_jobs(), items))
-
-
-def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R | None]:
-    """`function` over `items`, results in order, in `jobs` worker processes.
-
-    With one job or one item the work runs in this process: a pool would only add start-up time.
-    `function` must be a module-level function and must not raise for a failed item (return a
-    result that says so), so that one failure never stops the others.
-
-    An interrupt (Ctrl-C, or SIGTERM) stops the run: work not yet started is dropped and its result
-    is None; work already started in a worker finishes first (workers ignore Ctrl-C; an item takes
-    about a second), so what the interrupt stopped is never half-done. In this process, the item in
-    hand is interrupted (scaffold.generate cleans up after itself) and its result is None too.
-    """
-    results: list[R | None] = [None] * len(items)
-    with _terminate_as_interrupt():
-        if jobs <= 1 or len(items) <= 1:
-            try:
-                for index, item in enumerate(items):
-                    results[index] = function(item)
-            except KeyboardInterrupt:
-                pass  # scaffold.generate has cleaned up after itself
-            return results
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(items)), initializer=_worker_started, initargs=(os.getpid(),)
-        )
-        try:
-            futures = [pool.submit(function, item) for item in items]
-            try:
-                for index, future in enumerate(futures):
-                    results[index] = future.result()
-            except KeyboardInterrupt:
-                for future in futures:
-                    future.cancel()
-                for index, future in enumerate(futures):
-                    if not future.cancelled() and future.exception() is None:
-                        results[index] = future.result()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return results
-
-
-def _worker_started(parent: int) -> None:
-    """In each worker: the parent alone decides what an interrupt stops; and no worker outlives it."""
-    # A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches
-    # the parent only. Ignoring SIGINT is not enough, because git installs its own handler to
-    # remove its lock files and would die in the middle of its item.
-    os.setpgrp()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by the fork
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose parent was killed (SIGKILL, the OOM killer) would wait for work forever."""
-    while os.getppid() == parent:
-        time.sleep(1)
-    os.kill(os.getpid(), signal.SIGTERM)  # scaffold.generate turns it into a clean-up; otherwise it ends us
-    time.sleep(10)
-    os._exit(1)
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C in this process while the work runs (main thread only); as
-    scaffold.generate does around one repository."""
-
-    def _raise(signum, frame):  # noqa: ANN001
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _raise)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[int] = ()) -> list[str]:
-    """Rows as aligned text columns (the last one is not padded); `right`: columns aligned right.
-
-    Every cell goes through `printable`: a name or path with a newline or a terminal escape cannot add rows
-    or move the cursor."""
-    cells = [[printable(c) for c in headers], *([printable(c) for c in row] for row in rows)]
-    right = set(right)
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return [
-        "  ".join(
-            [*(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(row[:-1])), row[-1]]
-        ).rstrip()
-        for row in cells
-    ]
-
-
-def printable(text: str) -> str:
-    """`text` with each character a terminal would act on or not show written as Python writes it in a string
-    literal (\\n, \\r, \\t, \\x1b, \\x9b, \\u202e, \\u2028): every user string the tables and `details` print
-    passes through here. Other characters, the backslash included, are left as they are."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def cell(message: str | None, width: int = 160) -> str:
-    """A message as one table cell: its first line, cut at `width` characters; `details` has the rest.
-    Lines end at '\\n' only: other line breaks (\\r, \\u2028, ...) are characters that `printable` shows."""
-    lines = (message or "").strip().split("\n")
-    first = lines[0].strip()
-    if len(first) > width:
-        return first[: width - 3] + "..."
-    return first + (" ..." if len(lines) > 1 else "")
-
-
-def details(messages: Iterable[tuple[str, str | None]], width: int = 160) -> list[str]:
-    """The messages `cell` shortened, in full under the table, each under its subject."""
-    lines: list[str] = []
-    for subject, message in messages:
-        if message and cell(message, width) != message.strip():
-            lines += ["", f"{printable(subject)}:", *(f"  {printable(line)}" for line in message.strip().split("\n"))]
-    return lines
-
-
-def _processes(jobs: int) -> str:
-    return "in this process" if jobs <= 1 else f"{jobs} worker processes"

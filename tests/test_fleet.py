@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import fleet
+from generator import fleet, parallel
 from generator.errors import AnswerError
 from tests.helpers import load_yaml
 
@@ -249,9 +249,9 @@ def test_with_one_job_the_fleet_is_generated_in_this_process(tmp_path):
 
 
 def test_parallel_map_keeps_the_order_of_its_items():
-    assert fleet.parallel_map(str, list(range(7)), jobs=3) == [str(i) for i in range(7)]
-    assert fleet.worker_count(None, 1) == 1
-    assert fleet.worker_count(8, 3) == 3
+    assert parallel.parallel_map(str, list(range(7)), jobs=3) == [str(i) for i in range(7)]
+    assert parallel.worker_count(None, 1) == 1
+    assert parallel.worker_count(8, 3) == 3
 
 
 def test_a_long_error_is_cut_in_the_table_and_shown_in_full_below_it():

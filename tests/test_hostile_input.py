@@ -25,7 +25,7 @@ import jsonschema
 import pytest
 
 from generator import answers as answers_module
-from generator import fleet
+from generator import fleet, tables
 from generator.answers import Answers
 from generator.errors import AnswerError
 from generator.plan import cluster as plan_cluster
@@ -396,7 +396,7 @@ def test_item_3_control_characters_in_fleet_names_are_shown_escaped():
         "  second prod",
         "  \\x1b[31mFAKE  created\\r\\x9b2J\\u202e\\u2028x",
     ]
-    assert fleet.printable("C:\\dir é 日") == "C:\\dir é 日"
+    assert tables.printable("C:\\dir é 日") == "C:\\dir é 日"
 
 
 # ---- item 4: new's next steps, GitHub names, validate --only ---------------------------------------

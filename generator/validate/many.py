@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import EksgenError
-from generator.fleet import INTERRUPTED, Interrupted, cell, details, internal_error, parallel_map, table, worker_count
+from generator.parallel import INTERRUPTED, Interrupted, internal_error, parallel_map, worker_count
+from generator.tables import cell, details, table
 from generator.validate import CheckResult, Context, run, select
 
 __all__ = ["Interrupted", "ManyReport", "RepoResult", "check_json", "validate_many"]
