@@ -70,8 +70,8 @@ def commit(repo: Path, files: dict[Path, str], rendered: dict[str, str] | None =
             moves.append([str(staged), str(target)])
         if rendered is not None:
             tree = staging / "rendered"
-            for rel, text in rendered.items():
-                path = tree / Path(rel).relative_to(RENDERED)
+            for rendered_rel, text in rendered.items():
+                path = tree / Path(rendered_rel).relative_to(RENDERED)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 _write_file(path, text, like=None)
         mark = staging / f"{_MANIFEST}.tmp"
@@ -80,8 +80,8 @@ def commit(repo: Path, files: dict[Path, str], rendered: dict[str, str] | None =
         mark.rename(staging / _MANIFEST)  # the commit: from here on the change completes
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        for staged, _ in moves:
-            Path(staged).unlink(missing_ok=True)
+        for leftover, _ in moves:
+            Path(leftover).unlink(missing_ok=True)
         raise
     _apply(repo)
 

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 def _emitter() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = True
-    yaml.default_style = '"'
+    yaml.default_style = '"'  # type: ignore[assignment]  # ruamel declares it None-only
     yaml.allow_unicode = True
     yaml.width = 1 << 30  # never fold a long value across lines
     return yaml

@@ -117,11 +117,11 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
     if kind == "accessentry":
         live_entries = live.access_entries()
         if verb == "create":
-            wanted = {
-                e.get("principalARN")
+            wanted_arns = {
+                str(e.get("principalARN"))
                 for e in (live.target.cluster_config.get("accessConfig") or {}).get("accessEntries") or []
             }
-            return "every access entry of rendered/ exists" if wanted <= live_entries else None
+            return "every access entry of rendered/ exists" if wanted_arns <= live_entries else None
         if verb == "delete":
             arn = flag(cmd, "--principal-arn")
             return None if arn in live_entries else f"access entry {arn} is gone already"
@@ -129,11 +129,11 @@ def _eksctl_object(cmd: list[str], live: Live) -> str | None:
     if kind == "podidentityassociation":
         associations = live.pod_identities()
         if verb == "create":
-            wanted = {
+            wanted_pairs = {
                 (str(p.get("namespace")), str(p.get("serviceAccountName")))
                 for p in (live.target.cluster_config.get("iam") or {}).get("podIdentityAssociations") or []
             }
-            return "every pod identity association of rendered/ exists" if wanted <= associations else None
+            return "every pod identity association of rendered/ exists" if wanted_pairs <= associations else None
         if verb == "delete":
             key = (str(flag(cmd, "--namespace")), str(flag(cmd, "--service-account-name")))
             return None if key in associations else f"pod identity {key[0]}/{key[1]} is gone already"

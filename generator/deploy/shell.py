@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator import tools
 from generator.errors import DeployError, StepFailedError, ToolMissingError
@@ -65,7 +66,7 @@ class Runner:
         except subprocess.TimeoutExpired:
             raise DeployError(f"`{shlex.join(args)}` did not answer within {timeout:.0f} s") from None
 
-    def read_json(self, args: Sequence[str], *, absent: Sequence[str] = (), timeout: float = READ_TIMEOUT) -> object:
+    def read_json(self, args: Sequence[str], *, absent: Sequence[str] = (), timeout: float = READ_TIMEOUT) -> Any:
         """A read whose output is JSON; None when it fails with one of the `absent` messages (not found)."""
         result = self.read(args, timeout=timeout)
         if result.returncode != 0:

@@ -328,7 +328,7 @@ def record_step(d: Deployment, s: StepResult) -> None:
 
 
 def _deployed(release: dict | None, chart: str, version: str) -> bool:
-    return bool(release) and release.get("status") == "deployed" and release.get("chart") == f"{chart}-{version}"
+    return release is not None and release.get("status") == "deployed" and release.get("chart") == f"{chart}-{version}"
 
 
 def _set_values(command: list[str]) -> dict:

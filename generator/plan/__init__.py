@@ -170,7 +170,7 @@ def _manifest_actions(base: state.State, head: state.State) -> list[Action]:
 # The fields of a StorageClass the API server refuses to update (kubernetes/kubernetes
 # pkg/apis/storage/validation/validation.go, ValidateStorageClassUpdate), with the defaults it stores
 # when a manifest leaves them out. None: no default (an absent field compares as empty).
-STORAGE_CLASS_IMMUTABLE = {
+STORAGE_CLASS_IMMUTABLE: dict[str, object] = {
     "provisioner": None,
     "parameters": {},
     "reclaimPolicy": "Delete",

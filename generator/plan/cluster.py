@@ -7,6 +7,7 @@ some (the VPC, the region, a node group's launch template) cannot change in plac
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from generator import versions
 from generator.plan.model import CLUSTER_CONFIG, Action, Blocker
@@ -481,11 +482,11 @@ def _groups(config: dict) -> dict[str, dict]:
     return {g.get("name"): g for g in config.get("managedNodeGroups") or []}
 
 
-def _meta(config: dict, key: str) -> object:
+def _meta(config: dict, key: str) -> Any:  # JSON: its type is what the ClusterConfig holds
     return (config.get("metadata") or {}).get(key)
 
 
-def _get(config: dict, path: str) -> object:
+def _get(config: dict, path: str) -> Any:
     node: object = config
     for part in path.split("."):
         if not isinstance(node, dict):

@@ -57,7 +57,8 @@ class Document:
 
     @cached_property
     def data(self) -> dict:
-        return plain(self.node)
+        data = plain(self.node)
+        return data if isinstance(data, dict) else {}
 
     @property
     def kind(self) -> str:

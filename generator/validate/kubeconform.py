@@ -14,6 +14,7 @@ import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import referencing
@@ -114,7 +115,8 @@ def _findings(ctx: Context, resource: dict, dirs: tuple[Path, Path]) -> list[Fin
 def _document(ctx: Context, file: str, kind: str, name: str) -> Document | None:
     in_file = [d for d in ctx.documents if d.file == file]
     matches = [d for d in in_file if d.kind == kind and d.name == name]
-    return (matches or [d for d in in_file if d.kind == kind] or in_file or [None])[0]
+    found = matches or [d for d in in_file if d.kind == kind] or in_file
+    return found[0] if found else None
 
 
 def field_path(data: object, pointer: str, message: str) -> list[str | int]:
@@ -154,7 +156,7 @@ def _schema_file(dirs: tuple[Path, Path], document: Document) -> Path | None:
     return None
 
 
-def explain(schema_file: Path | None, instance: object, pointer: str) -> list[tuple[list, str]]:
+def explain(schema_file: Path | None, instance: Any, pointer: str) -> list[tuple[list, str]]:
     """(path, message) of each error at or under `pointer`, found again with Python's jsonschema.
 
     An unknown field is worded as kubeconform words it, other errors as jsonschema does.
@@ -163,7 +165,7 @@ def explain(schema_file: Path | None, instance: object, pointer: str) -> list[tu
         return []
     schema = {**json.loads(schema_file.read_text(encoding="utf-8")), "$id": schema_file.as_uri()}
     validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    validator = validator_class(schema, registry=referencing.Registry(retrieve=_retrieve))
+    validator = validator_class(schema, registry=referencing.Registry(retrieve=_retrieve))  # type: ignore[call-arg]  # attrs alias
     prefix = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     found: list[tuple[list, str]] = []
     for error in validator.iter_errors(instance):
@@ -171,7 +173,7 @@ def explain(schema_file: Path | None, instance: object, pointer: str) -> list[tu
         if [str(p) for p in path[: len(prefix)]] != prefix:
             continue
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
+            allowed = set(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
             found += [
                 (path + [key], f"additionalProperties '{key}' not allowed")
                 for key in error.instance
@@ -185,6 +187,6 @@ def explain(schema_file: Path | None, instance: object, pointer: str) -> list[tu
 def _retrieve(uri: str) -> referencing.Resource:
     """Sibling schema files ("_definitions.json") referenced by a file: URI; never the network."""
     if urllib.parse.urlparse(uri).scheme != "file":
-        raise referencing.exceptions.NoSuchResource(ref=uri)
+        raise referencing.exceptions.NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs field
     path = Path(urllib.request.url2pathname(urllib.parse.urlparse(uri).path))
     return referencing.Resource.from_contents(json.loads(path.read_text(encoding="utf-8")), DRAFT202012)

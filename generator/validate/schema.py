@@ -6,6 +6,7 @@ import json
 
 import jsonschema
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from generator.render import CHART, VALUES
@@ -34,7 +35,7 @@ def run(ctx: Context) -> list[Finding]:
     return findings
 
 
-def schema_errors(node: object, schema: dict) -> list[tuple[str, str]]:
+def schema_errors(node: CommentedMap, schema: dict) -> list[tuple[str, str]]:
     """(dotted path, message) for every way `node` breaks the values schema."""
     document = Document(str(VALUES), 0, node)
     validator = jsonschema.Draft7Validator(schema)
@@ -49,7 +50,7 @@ def schema_errors(node: object, schema: dict) -> list[tuple[str, str]]:
 def _describe(document: Document, error: jsonschema.ValidationError) -> list[Finding]:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(error.schema.get("properties", {}) if isinstance(error.schema, dict) else {})
         return [
             Finding(
                 document.file,
