@@ -21,7 +21,12 @@ from click.testing import CliRunner
 from moto.iam.access_control import IAMPolicyStatement
 from ruamel.yaml import YAML
 
-from generator import bootstrap, render
+from generator import naming, render
+from generator.bootstrap import boundary as bootstrap_boundary
+from generator.bootstrap import deploy_iam as bootstrap_deploy_iam
+from generator.bootstrap import iam as bootstrap_iam
+from generator.bootstrap import settings as bootstrap_settings
+from generator.bootstrap import stack as bootstrap_stack
 from generator.cli import cli
 from tests import cfn
 from tests.aws import fresh, policy_document
@@ -123,7 +128,7 @@ def test_running_it_again_changes_nothing(written, cli_invoke, repo):
 
 def test_refuses_to_overwrite_a_file_that_differs(written, cli_invoke, repo):
     path, _ = written
-    session = f"MaxSessionDuration: {bootstrap.DEPLOY_SESSION_SECONDS}"
+    session = f"MaxSessionDuration: {bootstrap_stack.DEPLOY_SESSION_SECONDS}"
     edited = path.read_text().replace(session, "MaxSessionDuration: 43200")
     path.write_text(edited)
     result = cli_invoke("bootstrap", "--repo", repo, *IDS)
@@ -160,7 +165,7 @@ def test_github_repo_option_supplies_or_overrides_the_answer(generated_without_g
         "4242",
     )
     assert result.exit_code == 0, result.output
-    trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust = _resources(repo / bootstrap_settings.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
         "repo:other-org@42/cluster-repo@4242:environment:production"
     )
@@ -173,7 +178,7 @@ def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
     values.write_text(text.replace('environment: "production"\n', 'environment: "prod eu"\n'))
     result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 0, result.output
-    trust = _resources(repo / bootstrap.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust = _resources(repo / bootstrap_settings.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
         "repo:acme@123456/eks-prod@789012:environment:prod eu"
     )
@@ -232,8 +237,10 @@ def test_every_permission_has_a_sid_and_a_comment(written):
     inline = [i for i, line in enumerate(lines) if re.match(r"^ {14}- Sid: ", line)]
     managed = [i for i, line in enumerate(lines) if re.match(r"^ {10}- Sid: (?!GitHubActionsOIDC$)", line)]
     args = (CLUSTER, "us-west-2")
-    assert len(inline) == len(bootstrap.plan_statements(*args) + bootstrap.deploy_statements(*args))
-    assert len(managed) == len(bootstrap.deploy_network_statements(*args) + bootstrap.boundary_statements(*args))
+    assert len(inline) == len(bootstrap_iam.plan_statements(*args) + bootstrap_deploy_iam.deploy_statements(*args))
+    assert len(managed) == len(
+        bootstrap_deploy_iam.deploy_network_statements(*args) + bootstrap_boundary.boundary_statements(*args)
+    )
     for i in inline + managed:
         assert lines[i - 1].lstrip().startswith("# "), f"no comment above {lines[i].strip()}"
     for name, document in _policies(path).items():
@@ -399,7 +406,7 @@ def test_deployed_into_moto_with_the_accounts_existing_provider(written, aws):
         assert statement["Condition"]["StringEquals"][f"{HOST}:sub"] == subject
     deploy_sub = trust["deploy"]["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"]
     assert "*" not in deploy_sub and "?" not in deploy_sub
-    assert roles["deploy"]["MaxSessionDuration"] == bootstrap.DEPLOY_SESSION_SECONDS
+    assert roles["deploy"]["MaxSessionDuration"] == bootstrap_stack.DEPLOY_SESSION_SECONDS
     assert roles["plan"]["MaxSessionDuration"] == 3600
 
     for token, (audience, subject, roles_allowed) in TOKENS.items():
@@ -536,12 +543,12 @@ def deployed(generated, moto_endpoint, tmp_path_factory) -> dict:
     result = CliRunner().invoke(cli, ["bootstrap", "--repo", str(repo), *IDS], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     aws = fresh(moto_endpoint, folder)
-    stack = bootstrap.karpenter_stack_name(CLUSTER)
+    stack = naming.karpenter_stack_name(CLUSTER)
     aws.deploy(repo / render.CLOUDFORMATION, stack)
     aws.client("iam").create_open_id_connect_provider(
         Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
     )
-    _deploy_bootstrap(aws, repo / bootstrap.TEMPLATE, result.output, PROVIDER_ARN)
+    _deploy_bootstrap(aws, repo / bootstrap_settings.TEMPLATE, result.output, PROVIDER_ARN)
     cloudformation, iam, events, sqs = (aws.client(s) for s in ("cloudformation", "iam", "events", "sqs"))
     by_type: dict[str, list[str]] = {}
     for r in cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]:
@@ -746,7 +753,7 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
     from generator.answers import MAX_CLUSTER_NAME
 
     name = "c" * MAX_CLUSTER_NAME
-    settings = bootstrap.Settings(
+    settings = bootstrap_settings.Settings(
         cluster=name,
         region="us-west-2",
         github_repo="a" * 39 + "/" + "r" * 100,
@@ -755,7 +762,7 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
         github_ids=(10**18, 10**18),
     )
     path = tmp_path / "github-oidc.yaml"
-    path.write_text(bootstrap.template(settings))
+    path.write_text(bootstrap_stack.template(settings))
     # CloudFormation API Reference, CreateStack TemplateBody: at most 51,200 bytes; the printed
     # `aws cloudformation deploy --template-file` sends the file as the body (no S3 bucket).
     assert len(path.read_bytes()) <= 51_200 - 2_048, f"{len(path.read_bytes())} bytes leave no room for tags"
@@ -770,7 +777,7 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
         document = policy_document(iam.get_role_policy(RoleName=role, PolicyName=inline)["PolicyDocument"])
         size = len(json.dumps(document, separators=(",", ":")))
         assert size <= 10_240, f"{role}: {size} characters"
-    managed = {bootstrap.boundary_policy_name(name), bootstrap.network_policy_name(name)}
+    managed = {naming.boundary_policy_name(name), naming.network_policy_name(name)}
     policies = {p["PolicyName"]: p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]}
     assert managed <= set(policies), policies
     for policy in managed:

@@ -21,7 +21,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import bootstrap, render
+from generator import bootstrap, naming, render
+from generator.bootstrap import iam as bootstrap_iam
+from generator.bootstrap import settings as bootstrap_settings
+from generator.bootstrap import stack as bootstrap_stack
 from generator.cli import cli
 from generator.resources import schemas_dir
 from tests import cfn
@@ -104,7 +107,7 @@ def _who_may_assume(trust: dict[str, dict], audience: str, subject: str) -> set[
     }
 
 
-def _existing_provider(aws, audience: str = bootstrap.AUDIENCE) -> None:  # noqa: ANN001
+def _existing_provider(aws, audience: str = bootstrap_settings.AUDIENCE) -> None:  # noqa: ANN001
     aws.client("iam").create_open_id_connect_provider(
         Url=f"https://{HOST}", ClientIDList=[audience], ThumbprintList=["0" * 40]
     )
@@ -122,7 +125,7 @@ def stack(generated, moto_endpoint, tmp_path_factory) -> dict:
     try:
         aws = fresh(moto_endpoint, folder)
         _existing_provider(aws)
-        _deploy_bootstrap(aws, repo / bootstrap.TEMPLATE, result.output, PROVIDER_ARN)
+        _deploy_bootstrap(aws, repo / bootstrap_settings.TEMPLATE, result.output, PROVIDER_ARN)
         iam = aws.client("iam")
         managed = {
             p["PolicyName"]: p["Arn"]
@@ -131,7 +134,8 @@ def stack(generated, moto_endpoint, tmp_path_factory) -> dict:
         }
         # moto's copy of AWS's documents of the managed policies the deploy attaches (paths included)
         documents = {
-            path: _managed_policy(iam, managed[path.rsplit("/", 1)[-1]]) for path in bootstrap.ATTACHABLE_AWS_POLICIES
+            path: _managed_policy(iam, managed[path.rsplit("/", 1)[-1]])
+            for path in bootstrap_iam.ATTACHABLE_AWS_POLICIES
         }
         local = {p["PolicyName"]: p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]}
         return {
@@ -142,7 +146,7 @@ def stack(generated, moto_endpoint, tmp_path_factory) -> dict:
             "managed": managed,
             "managed_documents": documents,
             "local": local,
-            "boundary": _managed_policy(iam, local[bootstrap.boundary_policy_name(CLUSTER)]),
+            "boundary": _managed_policy(iam, local[naming.boundary_policy_name(CLUSTER)]),
         }
     finally:
         del os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"]
@@ -170,7 +174,7 @@ def test_item_2_ebs_csi_policy_arn_has_its_service_role_path(stack):
     managed = stack["managed"]
     assert managed["AmazonEBSCSIDriverPolicy"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
     assert managed["AmazonEBSCSIDriverPolicyV2"] == "arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2"
-    for path in bootstrap.ATTACHABLE_AWS_POLICIES:
+    for path in bootstrap_iam.ATTACHABLE_AWS_POLICIES:
         name = path.rsplit("/", 1)[-1]
         assert name in managed, f"{name} is not an AWS managed policy"
         assert any(_arn_like(p, managed[name]) for p in patterns), f"{managed[name]} cannot be attached"
@@ -191,7 +195,7 @@ def test_item_3_roles_trust_the_immutable_sub_by_default(repo, aws):
     `environment:<ENVIRONMENT_NAME>` stanza". Pull requests keep GitHub's `pull_request` suffix."""
     result = _bootstrap(repo, *IDS)
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap.TEMPLATE
+    path = repo / bootstrap_settings.TEMPLATE
     _cfn_lint(path)
     conditions = _trust_conditions(path)
     assert conditions["PlanRole"]["StringEquals"][f"{HOST}:sub"] == "repo:acme@123456/eks-prod@789012:pull_request"
@@ -218,7 +222,7 @@ def test_item_3_legacy_subject_is_an_explicit_choice(repo, aws):
     the `@<ORG_ID>` and `@<REPO_ID>` suffixes unless opted in"; --legacy-subject trusts that form."""
     result = _bootstrap(repo, "--legacy-subject")
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap.TEMPLATE
+    path = repo / bootstrap_settings.TEMPLATE
     _cfn_lint(path)
     conditions = _trust_conditions(path)
     assert conditions["PlanRole"]["StringEquals"][f"{HOST}:sub"] == LEGACY_PLAN_SUB
@@ -285,7 +289,7 @@ def test_item_6_china_regions_use_the_china_sts_audience(repo, aws):
     _set_region(repo, "cn-northwest-1")
     result = _bootstrap(repo, *IDS)
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap.TEMPLATE
+    path = repo / bootstrap_settings.TEMPLATE
     _cfn_lint(path, "--regions", "cn-northwest-1")
     template = cfn.load(path)
     assert template["Resources"]["GitHubOIDCProvider"]["Properties"]["ClientIdList"] == ["sts.amazonaws.com.cn"]
@@ -296,7 +300,7 @@ def test_item_6_china_regions_use_the_china_sts_audience(repo, aws):
 
     _existing_provider(aws, "sts.amazonaws.com.cn")
     # Deployed in moto's region: the audience, not the partition moto emulates, is what is tested.
-    aws.deploy(path, bootstrap.bootstrap_stack_name(CLUSTER), f"ExistingOIDCProviderArn={PROVIDER_ARN}")
+    aws.deploy(path, naming.bootstrap_stack_name(CLUSTER), f"ExistingOIDCProviderArn={PROVIDER_ARN}")
     trust = _deployed_trust(aws)
     assert _who_may_assume(trust, "sts.amazonaws.com.cn", DEPLOY_SUB) == {"DeployRole"}
     assert _who_may_assume(trust, "sts.amazonaws.com", DEPLOY_SUB) == set()
@@ -304,7 +308,7 @@ def test_item_6_china_regions_use_the_china_sts_audience(repo, aws):
 
 def test_item_6_other_partitions_keep_the_default_audience():
     """configure-aws-credentials@v6.2.3:action.yml: input `audience`, default sts.amazonaws.com."""
-    assert {region: bootstrap.audience(region) for region in ("us-west-2", "us-gov-west-1", "cn-north-1")} == {
+    assert {region: bootstrap_settings.audience(region) for region in ("us-west-2", "us-gov-west-1", "cn-north-1")} == {
         "us-west-2": "sts.amazonaws.com",
         "us-gov-west-1": "sts.amazonaws.com",
         "cn-north-1": "sts.amazonaws.com.cn",
@@ -358,7 +362,7 @@ def test_item_20_deploy_role_session_is_at_least_the_deploy_jobs_timeout(stack):
     jobs = _jobs_assuming(stack["repo"], "AWS_DEPLOY_ROLE_ARN")
     assert "deploy.yml:deploy" in jobs, jobs
     session = stack["deploy_role"]["MaxSessionDuration"]  # as moto's IAM created it from the template
-    assert session == bootstrap.DEPLOY_SESSION_SECONDS
+    assert session == bootstrap_stack.DEPLOY_SESSION_SECONDS
     assert max(jobs.values()) <= session <= 43200, (jobs, session)
     for name, timeout in _jobs_assuming(stack["repo"], "AWS_PLAN_ROLE_ARN").items():
         assert timeout <= stack["plan_role"]["MaxSessionDuration"], name
@@ -369,8 +373,8 @@ def test_item_20_deploy_role_session_is_at_least_the_deploy_jobs_timeout(stack):
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary"
 WITHIN = {"iam:PermissionsBoundary": BOUNDARY}
 EC2 = f"arn:aws:ec2:us-west-2:{ACCOUNT}"
-OURS = {f"aws:ResourceTag/{bootstrap.CLUSTER_TAG}": CLUSTER}  # what eksctl's stacks tag their resources with
-THEIRS = {f"aws:ResourceTag/{bootstrap.CLUSTER_TAG}": "other-cluster"}
+OURS = {f"aws:ResourceTag/{bootstrap_iam.CLUSTER_TAG}": CLUSTER}  # what eksctl's stacks tag their resources with
+THEIRS = {f"aws:ResourceTag/{bootstrap_iam.CLUSTER_TAG}": "other-cluster"}
 # One role of each kind the deploy creates: eksctl's cluster, node group, add-on (IRSA) and pod identity
 # roles (CloudFormation names them after the stack), the Karpenter controller's role (ClusterConfig
 # roleName) and Karpenter's node role (its template's RoleName).
@@ -492,7 +496,7 @@ def test_item_18_roles_are_created_and_given_permissions_only_within_the_boundar
         )
     for role in ("admin", "eksctl-other-cluster-cluster-ServiceRole-0A1B", f"{CLUSTER}-github-deploy"):
         assert not _allowed(deploy, "iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/{role}", **WITHIN), role
-    for name in (bootstrap.boundary_policy_name(CLUSTER), bootstrap.network_policy_name(CLUSTER)):
+    for name in (naming.boundary_policy_name(CLUSTER), naming.network_policy_name(CLUSTER)):
         for action in (
             "iam:CreatePolicyVersion",
             "iam:SetDefaultPolicyVersion",
@@ -509,12 +513,12 @@ def test_item_18_boundary_is_named_after_the_cluster(stack):
     PermissionsBoundary (pkg/cfn/builder/iam.go, iam_helper.go). A customer managed policy's ARN is
     arn:PARTITION:iam::ACCOUNT:policy/PATH NAME (IAM User Guide, reference_identifiers.html#identifiers-arns):
     at path / it follows from the cluster's name and the account, so the chart writes it without a lookup."""
-    expected = bootstrap.boundary_arn(CLUSTER, "us-west-2", ACCOUNT)
+    expected = naming.boundary_arn(CLUSTER, "us-west-2", ACCOUNT)
     assert expected == BOUNDARY == stack["local"][f"{CLUSTER}-deploy-boundary"]
-    assert bootstrap.boundary_arn(CLUSTER, "cn-north-1", ACCOUNT) == (
+    assert naming.boundary_arn(CLUSTER, "cn-north-1", ACCOUNT) == (
         f"arn:aws-cn:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary"
     )
-    template = cfn.load(stack["repo"] / bootstrap.TEMPLATE)
+    template = cfn.load(stack["repo"] / bootstrap_settings.TEMPLATE)
     properties = template["Resources"]["DeployBoundary"]["Properties"]
     assert (properties["ManagedPolicyName"], properties["Path"]) == (f"{CLUSTER}-deploy-boundary", "/")
     assert template["Outputs"]["DeployBoundaryArn"]["Value"] == {"Ref": "DeployBoundary"}
@@ -526,8 +530,10 @@ def test_item_18_boundary_is_named_after_the_cluster(stack):
         if key == "iam:PermissionsBoundary"
     }
     assert named == {expected}
-    settings = bootstrap.read_settings(stack["repo"], github_org_id=ORG_ID, github_repo_id=REPO_ID)
-    assert f"permissions boundary {expected}" in " ".join(bootstrap.instructions(settings, bootstrap.TEMPLATE).split())
+    settings = bootstrap_settings.read_settings(stack["repo"], github_org_id=ORG_ID, github_repo_id=REPO_ID)
+    assert f"permissions boundary {expected}" in " ".join(
+        bootstrap.instructions(settings, bootstrap_settings.TEMPLATE).split()
+    )
 
 
 def test_item_18_boundary_allows_what_eksctls_and_karpenters_roles_need(stack):
@@ -597,8 +603,8 @@ def test_item_18_boundary_grants_nothing_beyond_those_roles(stack):
         ("ssm:SendCommand", f"{EC2}:instance/i-0a1b", {}),
         ("ec2:ModifySnapshotAttribute", "arn:aws:ec2:us-west-2::snapshot/snap-0a1b", {}),
         ("ec2:DeleteVpc", vpc, OURS),
-        ("ec2:CreateTags", subnet, {"aws:TagKeys": [bootstrap.DISCOVERY_TAG], **THEIRS}),
-        ("ec2:CreateTags", vpc, {"aws:TagKeys": ["Name", bootstrap.CLUSTER_TAG]}),
+        ("ec2:CreateTags", subnet, {"aws:TagKeys": [bootstrap_iam.DISCOVERY_TAG], **THEIRS}),
+        ("ec2:CreateTags", vpc, {"aws:TagKeys": ["Name", bootstrap_iam.CLUSTER_TAG]}),
     ]:
         assert not _allowed(boundary, action, resource, **context), f"{action} on {resource}"
     # Tags that no scoping reads stay free to change; resources are created with any tags.
@@ -607,7 +613,7 @@ def test_item_18_boundary_grants_nothing_beyond_those_roles(stack):
         boundary,
         "ec2:CreateTags",
         f"{EC2}:launch-template/lt-0a1b",
-        **{"aws:TagKeys": [bootstrap.DISCOVERY_TAG], "ec2:CreateAction": "CreateLaunchTemplate"},
+        **{"aws:TagKeys": [bootstrap_iam.DISCOVERY_TAG], "ec2:CreateAction": "CreateLaunchTemplate"},
     )
 
 
@@ -626,22 +632,22 @@ def test_item_18_network_is_tagged_only_for_this_cluster(stack):
     tagged for this cluster, and a foreign subnet or security group cannot be given Karpenter's tag."""
     deploy = stack["deploy"]
     stack_tags = {
-        f"aws:RequestTag/{bootstrap.CLUSTER_TAG}": CLUSTER,
-        f"aws:RequestTag/{bootstrap.DISCOVERY_TAG}": CLUSTER,
-        "aws:TagKeys": [bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG],
+        f"aws:RequestTag/{bootstrap_iam.CLUSTER_TAG}": CLUSTER,
+        f"aws:RequestTag/{bootstrap_iam.DISCOVERY_TAG}": CLUSTER,
+        "aws:TagKeys": [bootstrap_iam.CLUSTER_TAG, bootstrap_iam.DISCOVERY_TAG],
     }
     for resource_type, create in EKSCTL_EC2_TYPES.items():
         schema = _cfn_schema(resource_type)
         assert f"ec2:{create}" in schema["handlers"]["create"]["permissions"], resource_type
         if resource_type != "AWS::EC2::LaunchTemplate":  # not taggable by CloudFormation: eksctl's carries no tags
             assert schema["tagging"]["tagOnCreate"] and "ec2:CreateTags" in schema["handlers"]["create"]["permissions"]
-        assert create in bootstrap.NETWORK_CREATE_ACTIONS
+        assert create in bootstrap_iam.NETWORK_CREATE_ACTIONS
         assert _allowed(deploy, f"ec2:{create}", "*")
         assert not _allowed(deploy, f"ec2:{create}", "*", **{"aws:RequestedRegion": "eu-west-1"})
         on_create = {"ec2:CreateAction": create, **stack_tags}
         assert _allowed(deploy, "ec2:CreateTags", "*", **on_create), create
         assert not _allowed(deploy, "ec2:CreateTags", "*", **{**on_create, "aws:RequestedRegion": "eu-west-1"})
-        for key in (bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG):  # tags naming another cluster
+        for key in (bootstrap_iam.CLUSTER_TAG, bootstrap_iam.DISCOVERY_TAG):  # tags naming another cluster
             assert not _allowed(deploy, "ec2:CreateTags", "*", **{**on_create, f"aws:RequestTag/{key}": "other"})
         assert not _allowed(deploy, "ec2:CreateTags", "*", **{"ec2:CreateAction": create})  # no stack tags
     assert not _allowed(
@@ -652,11 +658,14 @@ def test_item_18_network_is_tagged_only_for_this_cluster(stack):
         name = {"aws:RequestTag/Name": "x", "aws:TagKeys": ["Name"]}
         assert _allowed(deploy, "ec2:CreateTags", resource, **OURS, **name), resource
         assert _allowed(deploy, "ec2:DeleteTags", resource, **OURS, **name), resource
-        discovery = {f"aws:RequestTag/{bootstrap.DISCOVERY_TAG}": CLUSTER, "aws:TagKeys": [bootstrap.DISCOVERY_TAG]}
+        discovery = {
+            f"aws:RequestTag/{bootstrap_iam.DISCOVERY_TAG}": CLUSTER,
+            "aws:TagKeys": [bootstrap_iam.DISCOVERY_TAG],
+        }
         for foreign in (THEIRS, {}):  # another cluster's, or anyone's untagged subnet or group
             assert not _allowed(deploy, "ec2:CreateTags", resource, **foreign, **discovery), (resource, foreign)
             assert not _allowed(deploy, "ec2:DeleteTags", resource, **foreign, **name), (resource, foreign)
-        for key in (bootstrap.CLUSTER_TAG, bootstrap.DISCOVERY_TAG):  # this cluster's, pointed at another
+        for key in (bootstrap_iam.CLUSTER_TAG, bootstrap_iam.DISCOVERY_TAG):  # this cluster's, pointed at another
             assert not _allowed(
                 deploy,
                 "ec2:CreateTags",
@@ -681,7 +690,7 @@ def test_item_18_network_is_changed_and_deleted_only_for_this_cluster(stack):
     table = json.loads((resources.files(cfnlint.data.AdditionalSpecs) / "Policies.json").read_text())["ec2"]
     untagged = {"security-group-rule", "network-interface"}  # created by the rule request; the NAT gateway's
     never_named = {"ipv4pool-ec2", "ipv6pool-ec2", "vpn-gateway"}  # eksctl's routes use gateways of its own VPC
-    for action in bootstrap.NETWORK_CHANGE_ACTIONS:
+    for action in bootstrap_iam.NETWORK_CHANGE_ACTIONS:
         kinds = set(table["Actions"][action.lower()]["Resources"]) - never_named
         for kind in kinds:
             assert "aws:ResourceTag/${TagKey}" in table["Resources"][kind]["ConditionKeys"], kind
@@ -710,7 +719,9 @@ def test_item_18_network_is_changed_and_deleted_only_for_this_cluster(stack):
         for action in _cfn_schema(resource_type)["handlers"]["delete"]["permissions"]
         if action.startswith("ec2:") and not action.startswith("ec2:Describe") and "VpnGateway" not in action
     }
-    assert deletes and deletes <= set(bootstrap.NETWORK_CHANGE_ACTIONS), deletes - set(bootstrap.NETWORK_CHANGE_ACTIONS)
+    assert deletes and deletes <= set(bootstrap_iam.NETWORK_CHANGE_ACTIONS), deletes - set(
+        bootstrap_iam.NETWORK_CHANGE_ACTIONS
+    )
     # The rule eksctl's cluster stack adds to the security group EKS creates (tagged by EKS, not by eksctl).
     for action in ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"):
         group = f"{EC2}:security-group/sg-0a1b"

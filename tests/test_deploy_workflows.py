@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.answers import Answers
+from generator.bootstrap import stack as bootstrap_stack
 from generator.scaffold import generate
 from tests.helpers import load_yaml
 
@@ -214,7 +215,6 @@ def test_item_20_the_credentials_last_as_long_as_the_job(repo):
     """configure-aws-credentials ends the session after role-duration-seconds (default 3600; its
     README at v6.2.3), and GitHub ends the job after timeout-minutes: a deploy that runs longer than
     its session fails mid-step. The bootstrap role allows 3 h (MaxSessionDuration 10800)."""
-    from generator import bootstrap
 
     checked = 0
     for path in sorted((repo / WORKFLOWS).glob("*.yml")):
@@ -222,6 +222,6 @@ def test_item_20_the_credentials_last_as_long_as_the_job(repo):
             for step in job.get("steps", []):
                 if str(step.get("uses", "")).startswith("aws-actions/configure-aws-credentials@"):
                     seconds = int(step["with"].get("role-duration-seconds", 3600))  # the action's default
-                    assert job["timeout-minutes"] * 60 <= seconds <= bootstrap.DEPLOY_SESSION_SECONDS, path.name
+                    assert job["timeout-minutes"] * 60 <= seconds <= bootstrap_stack.DEPLOY_SESSION_SECONDS, path.name
                     checked += 1
     assert checked >= 3  # deploy, destroy, and the plan's read-only role

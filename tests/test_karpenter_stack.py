@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from generator import render, versions
-from generator.bootstrap import karpenter_stack_name
 from generator.cli import cli
 from generator.errors import EksgenError, ToolFailedError
+from generator.naming import karpenter_stack_name
 from tests import cfn
 from tests.aws import policy_document
 from tests.helpers import load_yaml

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.bootstrap import karpenter_stack_name
 from generator.deploy.shell import Runner
 from generator.deploy.target import Target
 from generator.errors import DeployError
+from generator.naming import karpenter_stack_name
 
 NAMESPACE = "kube-system"
 # Messages of reads whose object does not exist (aws CLI v1 and v2, kubectl, helm).

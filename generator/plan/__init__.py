@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from generator import render, resources, transaction
-from generator.bootstrap import karpenter_stack_name
 from generator.errors import StaleRenderError
+from generator.naming import karpenter_stack_name
 from generator.plan import cluster, karpenter, state
 from generator.plan.model import PHASES, Action, Blocker, FileDiff, Plan
 

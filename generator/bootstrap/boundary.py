@@ -1,0 +1,167 @@
+"""The permissions boundary every role the deploy creates must carry: it caps eksctl's and Karpenter's
+roles at what they need, so that no deploy can mint an administrator."""
+
+from __future__ import annotations
+
+from generator.bootstrap.iam import CLUSTER_TAG, DISCOVERY_TAG, ClusterArns, Statement
+
+# The permissions boundary: every role the deploy creates must carry it, and it caps them at what
+# the roles of eksctl and Karpenter need. Its non-IAM part is the union of the actions of
+# ATTACHABLE_AWS_POLICIES and of Karpenter's controller policies (karpenter-provider-aws v1.14.1
+# getting-started cloudformation.yaml); to keep the template under CloudFormation's 51,200 bytes,
+# Describe*, Get* and List* stand for the reads they name, and ec2messages:* and ssmmessages:* for
+# those services' every action, which AmazonSSMManagedInstanceCore grants. IAM: boundary_statements.
+BOUNDARY_ACTIONS = (
+    "arc-zonal-shift:GetManagedResource",
+    "autoscaling:DescribeAutoScalingGroups",
+    "autoscaling:UpdateAutoScalingGroup",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:AttachNetworkInterface",
+    "ec2:AttachVolume",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CopyVolumes",
+    "ec2:CreateFleet",
+    "ec2:CreateLaunchTemplate",
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:CreateRoute",
+    "ec2:CreateSecurityGroup",
+    "ec2:CreateSnapshot",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "ec2:DeleteLaunchTemplate",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteRoute",
+    "ec2:DeleteSecurityGroup",
+    "ec2:DeleteSnapshot",
+    "ec2:DeleteTags",
+    "ec2:DeleteVolume",
+    "ec2:Describe*",
+    "ec2:DetachNetworkInterface",
+    "ec2:DetachVolume",
+    "ec2:EnableFastSnapshotRestores",
+    "ec2:LockSnapshot",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:ModifyVolume",
+    "ec2:RevokeSecurityGroupIngress",
+    "ec2:RunInstances",
+    "ec2:TerminateInstances",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2messages:*",
+    "ecr:BatchCheckLayerAvailability",
+    "ecr:BatchGetImage",
+    "ecr:BatchImportUpstreamImage",
+    "ecr:Describe*",
+    "ecr:Get*",
+    "ecr:List*",
+    "eks-auth:AssumeRoleForPodIdentity",
+    "eks:DescribeCluster",
+    "elasticloadbalancing:AddTags",
+    "elasticloadbalancing:ApplySecurityGroupsToLoadBalancer",
+    "elasticloadbalancing:AttachLoadBalancerToSubnets",
+    "elasticloadbalancing:ConfigureHealthCheck",
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:CreateLoadBalancer",
+    "elasticloadbalancing:CreateLoadBalancerListeners",
+    "elasticloadbalancing:CreateLoadBalancerPolicy",
+    "elasticloadbalancing:CreateTargetGroup",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:DeleteLoadBalancerListeners",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:DeregisterInstancesFromLoadBalancer",
+    "elasticloadbalancing:DeregisterTargets",
+    "elasticloadbalancing:Describe*",
+    "elasticloadbalancing:DetachLoadBalancerFromSubnets",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+    "elasticloadbalancing:RegisterInstancesWithLoadBalancer",
+    "elasticloadbalancing:RegisterTargets",
+    "elasticloadbalancing:SetLoadBalancerPoliciesForBackendServer",
+    "elasticloadbalancing:SetLoadBalancerPoliciesOfListener",
+    "kms:DescribeKey",
+    "pricing:GetProducts",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueUrl",
+    "sqs:ReceiveMessage",
+    "ssm:DescribeAssociation",
+    "ssm:DescribeDocument",
+    "ssm:GetDeployablePatchSnapshotForInstance",
+    "ssm:GetDocument",
+    "ssm:GetManifest",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:ListAssociations",
+    "ssm:ListInstanceAssociations",
+    "ssm:PutComplianceItems",
+    "ssm:PutConfigurePackageResult",
+    "ssm:PutInventory",
+    "ssm:UpdateAssociationStatus",
+    "ssm:UpdateInstanceAssociationStatus",
+    "ssm:UpdateInstanceInformation",
+    "ssmmessages:*",
+)
+
+
+def boundary_statements(cluster: str, region: str) -> list[Statement]:
+    """The permissions boundary of every role that deploys create: the most those roles can ever do,
+    whatever policies the deploy role gives them. No IAM action that makes or changes a role or a
+    policy, no sts:AssumeRole: a role minted by a deploy cannot mint another or step outside."""
+    arns = ClusterArns(cluster, region)
+    return [
+        Statement(
+            "ClusterRoleActions",
+            "The actions of the AWS managed policies eksctl and Karpenter attach, "
+            "and of Karpenter's controller policies.",
+            list(BOUNDARY_ACTIONS),
+            ["*"],
+        ),
+        Statement(
+            "KarpenterInstanceProfiles",
+            "Karpenter's controller: its nodes' instance profiles.",
+            [
+                "iam:AddRoleToInstanceProfile",
+                "iam:CreateInstanceProfile",
+                "iam:DeleteInstanceProfile",
+                "iam:GetInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+                "iam:TagInstanceProfile",
+            ],
+            [arns.iam("instance-profile/*")],
+        ),
+        Statement(
+            "ListInstanceProfiles",
+            "Karpenter's controller; the action takes no resource ARN.",
+            ["iam:ListInstanceProfiles"],
+            ["*"],
+        ),
+        Statement(
+            "PassKarpenterNodeRole",
+            "Karpenter's controller passes its node role, no other, to EC2.",
+            ["iam:PassRole"],
+            [arns.iam("role/KarpenterNodeRole-${Cluster}")],
+            {"StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}},
+        ),
+        Statement(
+            "CreateLoadBalancerServiceLinkedRole",
+            "AmazonEKSClusterPolicy: ELB's service-linked role.",
+            ["iam:CreateServiceLinkedRole"],
+            ["*"],
+            {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        Statement(
+            "KeepClusterAndDiscoveryTags",
+            f"No role puts {CLUSTER_TAG} (the deploy role's EC2 scope) or "
+            f"{DISCOVERY_TAG} (Karpenter's) on an existing resource; tagging on create stays.",
+            ["ec2:CreateTags"],
+            ["*"],
+            {
+                "ForAnyValue:StringEquals": {"aws:TagKeys": [CLUSTER_TAG, DISCOVERY_TAG]},
+                "Null": {"ec2:CreateAction": "true"},
+            },
+            effect="Deny",
+        ),
+    ]
