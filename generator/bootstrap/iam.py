@@ -1,6 +1,6 @@
 """The building blocks of the bootstrap stack's IAM (statements, the ARNs of one cluster's resources, the
 tags that scope them) and the plan role's read-only statements, each with the tool that needs it and
-tool that needs it and the upstream source of its actions; ARNs are Fn::Sub patterns of one cluster."""
+the upstream source of its actions; ARNs are Fn::Sub patterns of one cluster."""
 
 from __future__ import annotations
 
