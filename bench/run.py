@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT))  # the generator package of this checkout, also wh
 
 from generator import resources, scaffold, versions  # noqa: E402
 from generator.answers import Answers  # noqa: E402
-from generator.render import CHART, RELEASE, VALUES, split_documents  # noqa: E402
+from generator.layout import CHART, VALUES  # noqa: E402
+from generator.render import RELEASE, split_documents  # noqa: E402
 from generator.tables import table  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -320,7 +321,7 @@ def kubeconform_command(repo: Path) -> Command:
 
 def linter_commands(repo: Path) -> list[Command]:
     """The four linters of the hygiene check, with its arguments."""
-    from generator.validate.lint import LINTERS
+    from generator.validate.hygiene import LINTERS
 
     return [
         (
@@ -452,7 +453,7 @@ def run_all(work: Path) -> dict:
         "python: + scaffold (new)": python("import generator.cli, generator.scaffold"),
         "python: + checks (validate)": python(
             "import generator.cli, generator.validate\n"
-            "for m in generator.validate.CHECKS.values(): __import__('generator.validate.' + m)"
+            "for m in generator.validate.CHECKS: __import__('generator.validate.' + m)"
         ),
     }
     benches = {name: Bench(name) for name in plans}

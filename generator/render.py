@@ -19,15 +19,12 @@ from ruamel.yaml.error import YAMLError
 
 from generator import tools, transaction
 from generator.errors import EksgenError
+from generator.layout import CHART, CLOUDFORMATION, CLUSTER_CONFIG, RENDERED, VALUES, manifest
 
 # libyaml when PyYAML has it: parsing is most of the Python time of render and validate.
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-CHART = Path("charts/eks-complete")
-VALUES = Path("values.yaml")
-RENDERED = Path("rendered")
 RELEASE = "eks-complete"
 # Karpenter's prerequisites (IAM, SQS, EventBridge) as one CloudFormation template.
-CLOUDFORMATION = "rendered/cloudformation/karpenter.yaml"
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
@@ -91,7 +88,7 @@ def split_documents(output: str) -> dict[str, str]:
         kind = str(data.get("kind", "")).lower()
         if not kind:
             raise EksgenError(f"helm rendered a document without a kind:\n{body}")
-        path = "rendered/eksctl/cluster.yaml" if kind == "clusterconfig" else f"rendered/manifests/{kind}.yaml"
+        path = CLUSTER_CONFIG if kind == "clusterconfig" else manifest(kind)
         files.setdefault(path, []).append(body + "\n")
     return {path: "---\n" + "---\n".join(parts) for path, parts in sorted(files.items())}
 

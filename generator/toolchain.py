@@ -20,8 +20,7 @@ from pathlib import Path
 import generator
 from generator import resources
 from generator.errors import AnswerError, EksgenError
-
-WHEELS = Path("toolchain", "wheels")
+from generator.layout import WHEELS
 
 
 def wheel_name() -> str:

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from generator.errors import EksgenError
+from generator.layout import RENDERED
 
 STAGING = Path(".eksgen-txn")
-RENDERED = Path("rendered")
 _MANIFEST = "manifest.json"  # its presence is the commit mark
 
 

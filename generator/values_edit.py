@@ -21,8 +21,9 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from generator import render, transaction, versions
 from generator.errors import AnswerError, EksgenError
+from generator.layout import VALUES
 from generator.validate.context import dotted
-from generator.validate.schema import SCHEMA, schema_errors
+from generator.validate.values import SCHEMA, schema_errors
 
 _SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 
@@ -60,7 +61,7 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
 
 
 def _set_values(repo: Path, assignments: list[str]) -> list[str]:
-    values_path = repo / render.VALUES
+    values_path = repo / VALUES
     yaml = _round_trip()
     with open(values_path, encoding="utf-8", newline="") as handle:  # as written: CRLF stays CRLF
         original = handle.read()
@@ -84,7 +85,7 @@ def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     files = render.render(repo, values_text=updated)  # helm must accept it too
     if "\r\n" in original:  # keep the user's line endings
         updated = updated.replace("\r\n", "\n").replace("\n", "\r\n")
-    changes = {render.VALUES: updated}
+    changes = {VALUES: updated}
     dockerfile = _toolchain_for(repo, str(document.get("eksVersion", "")))
     if dockerfile is not None:
         changes[TOOLCHAIN_DOCKERFILE] = dockerfile

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from moto.iam.access_control import IAMPolicyStatement
 from ruamel.yaml import YAML
 
-from generator import naming, render
+from generator import layout, naming
 from generator.bootstrap import boundary as bootstrap_boundary
 from generator.bootstrap import deploy_iam as bootstrap_deploy_iam
 from generator.bootstrap import iam as bootstrap_iam
@@ -165,20 +165,20 @@ def test_github_repo_option_supplies_or_overrides_the_answer(generated_without_g
         "4242",
     )
     assert result.exit_code == 0, result.output
-    trust = _resources(repo / bootstrap_settings.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust = _resources(repo / layout.BOOTSTRAP_TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
         "repo:other-org@42/cluster-repo@4242:environment:production"
     )
 
 
 def test_the_environment_comes_from_values_yaml(repo, cli_invoke):
-    values = repo / render.VALUES
+    values = repo / layout.VALUES
     text = values.read_text()
     assert text.count('environment: "production"\n') == 1
     values.write_text(text.replace('environment: "production"\n', 'environment: "prod eu"\n'))
     result = cli_invoke("bootstrap", "--repo", repo, *IDS)
     assert result.exit_code == 0, result.output
-    trust = _resources(repo / bootstrap_settings.TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust = _resources(repo / layout.BOOTSTRAP_TEMPLATE)["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Condition"]["StringEquals"][f"{HOST}:sub"] == (
         "repo:acme@123456/eks-prod@789012:environment:prod eu"
     )
@@ -544,11 +544,11 @@ def deployed(generated, moto_endpoint, tmp_path_factory) -> dict:
     assert result.exit_code == 0, result.output
     aws = fresh(moto_endpoint, folder)
     stack = naming.karpenter_stack_name(CLUSTER)
-    aws.deploy(repo / render.CLOUDFORMATION, stack)
+    aws.deploy(repo / layout.CLOUDFORMATION, stack)
     aws.client("iam").create_open_id_connect_provider(
         Url=f"https://{HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
     )
-    _deploy_bootstrap(aws, repo / bootstrap_settings.TEMPLATE, result.output, PROVIDER_ARN)
+    _deploy_bootstrap(aws, repo / layout.BOOTSTRAP_TEMPLATE, result.output, PROVIDER_ARN)
     cloudformation, iam, events, sqs = (aws.client(s) for s in ("cloudformation", "iam", "events", "sqs"))
     by_type: dict[str, list[str]] = {}
     for r in cloudformation.list_stack_resources(StackName=stack)["StackResourceSummaries"]:
@@ -728,7 +728,7 @@ def test_deploy_role_attaches_only_the_policies_the_stacks_name(deployed):
     def attachable(arn: str) -> bool:
         return any(fnmatch.fnmatchcase(arn, p) for p in patterns)
 
-    karpenter = cfn.load(deployed["repo"] / render.CLOUDFORMATION)
+    karpenter = cfn.load(deployed["repo"] / layout.CLOUDFORMATION)
     node_role_policies = cfn.resolve(karpenter["Resources"]["KarpenterNodeRole"]["Properties"]["ManagedPolicyArns"])
     for arn in [
         *node_role_policies,

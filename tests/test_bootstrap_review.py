@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import bootstrap, naming, render
+from generator import bootstrap, layout, naming
 from generator.bootstrap import iam as bootstrap_iam
 from generator.bootstrap import settings as bootstrap_settings
 from generator.bootstrap import stack as bootstrap_stack
@@ -72,7 +72,7 @@ def _bootstrap(repo: Path, *options: str):  # noqa: ANN202 - click's Result
 
 
 def _set_region(repo: Path, region: str) -> None:
-    values = repo / render.VALUES
+    values = repo / layout.VALUES
     text, count = re.subn(r"(?m)^awsRegion: .*$", f'awsRegion: "{region}"', values.read_text())
     assert count == 1
     values.write_text(text)
@@ -125,7 +125,7 @@ def stack(generated, moto_endpoint, tmp_path_factory) -> dict:
     try:
         aws = fresh(moto_endpoint, folder)
         _existing_provider(aws)
-        _deploy_bootstrap(aws, repo / bootstrap_settings.TEMPLATE, result.output, PROVIDER_ARN)
+        _deploy_bootstrap(aws, repo / layout.BOOTSTRAP_TEMPLATE, result.output, PROVIDER_ARN)
         iam = aws.client("iam")
         managed = {
             p["PolicyName"]: p["Arn"]
@@ -195,7 +195,7 @@ def test_item_3_roles_trust_the_immutable_sub_by_default(repo, aws):
     `environment:<ENVIRONMENT_NAME>` stanza". Pull requests keep GitHub's `pull_request` suffix."""
     result = _bootstrap(repo, *IDS)
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap_settings.TEMPLATE
+    path = repo / layout.BOOTSTRAP_TEMPLATE
     _cfn_lint(path)
     conditions = _trust_conditions(path)
     assert conditions["PlanRole"]["StringEquals"][f"{HOST}:sub"] == "repo:acme@123456/eks-prod@789012:pull_request"
@@ -222,7 +222,7 @@ def test_item_3_legacy_subject_is_an_explicit_choice(repo, aws):
     the `@<ORG_ID>` and `@<REPO_ID>` suffixes unless opted in"; --legacy-subject trusts that form."""
     result = _bootstrap(repo, "--legacy-subject")
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap_settings.TEMPLATE
+    path = repo / layout.BOOTSTRAP_TEMPLATE
     _cfn_lint(path)
     conditions = _trust_conditions(path)
     assert conditions["PlanRole"]["StringEquals"][f"{HOST}:sub"] == LEGACY_PLAN_SUB
@@ -289,7 +289,7 @@ def test_item_6_china_regions_use_the_china_sts_audience(repo, aws):
     _set_region(repo, "cn-northwest-1")
     result = _bootstrap(repo, *IDS)
     assert result.exit_code == 0, result.output
-    path = repo / bootstrap_settings.TEMPLATE
+    path = repo / layout.BOOTSTRAP_TEMPLATE
     _cfn_lint(path, "--regions", "cn-northwest-1")
     template = cfn.load(path)
     assert template["Resources"]["GitHubOIDCProvider"]["Properties"]["ClientIdList"] == ["sts.amazonaws.com.cn"]
@@ -518,7 +518,7 @@ def test_item_18_boundary_is_named_after_the_cluster(stack):
     assert naming.boundary_arn(CLUSTER, "cn-north-1", ACCOUNT) == (
         f"arn:aws-cn:iam::{ACCOUNT}:policy/{CLUSTER}-deploy-boundary"
     )
-    template = cfn.load(stack["repo"] / bootstrap_settings.TEMPLATE)
+    template = cfn.load(stack["repo"] / layout.BOOTSTRAP_TEMPLATE)
     properties = template["Resources"]["DeployBoundary"]["Properties"]
     assert (properties["ManagedPolicyName"], properties["Path"]) == (f"{CLUSTER}-deploy-boundary", "/")
     assert template["Outputs"]["DeployBoundaryArn"]["Value"] == {"Ref": "DeployBoundary"}
@@ -532,7 +532,7 @@ def test_item_18_boundary_is_named_after_the_cluster(stack):
     assert named == {expected}
     settings = bootstrap_settings.read_settings(stack["repo"], github_org_id=ORG_ID, github_repo_id=REPO_ID)
     assert f"permissions boundary {expected}" in " ".join(
-        bootstrap.instructions(settings, bootstrap_settings.TEMPLATE).split()
+        bootstrap.instructions(settings, layout.BOOTSTRAP_TEMPLATE).split()
     )
 
 
@@ -738,7 +738,7 @@ def test_item_18_network_is_changed_and_deleted_only_for_this_cluster(stack):
 
 def _boundary_gaps(repo: Path) -> list[str]:
     """Each place of the generated repository that creates an IAM role without naming the boundary."""
-    config = yaml.safe_load((repo / render.RENDERED / "eksctl" / "cluster.yaml").read_text())
+    config = yaml.safe_load((repo / layout.RENDERED / "eksctl" / "cluster.yaml").read_text())
     gaps = []
 
     def check(value: object, where: str) -> None:
@@ -766,12 +766,12 @@ def _boundary_gaps(repo: Path) -> list[str]:
                 association.get("permissionsBoundaryARN"),
                 f"addons[{name}].podIdentityAssociations[{i}].permissionsBoundaryARN",
             )
-    template = cfn.load(repo / render.CLOUDFORMATION)
+    template = cfn.load(repo / layout.CLOUDFORMATION)
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::IAM::Role":
             check(
                 cfn.resolve(resource["Properties"].get("PermissionsBoundary")),
-                f"{render.CLOUDFORMATION}: {name}.Properties.PermissionsBoundary",
+                f"{layout.CLOUDFORMATION}: {name}.Properties.PermissionsBoundary",
             )
     return gaps
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from generator import render, versions
+from generator import layout, render, versions
 from generator.cli import cli
 from generator.errors import EksgenError, ToolFailedError
 from generator.naming import karpenter_stack_name
@@ -28,7 +28,7 @@ from tests.helpers import load_yaml
 pytestmark = pytest.mark.filterwarnings(r"ignore:Tried to parse AWS.{2}SQS.{2}QueuePolicy:UserWarning")
 
 CLUSTER = "my-cluster"
-TEMPLATE = Path(render.CLOUDFORMATION)
+TEMPLATE = Path(layout.CLOUDFORMATION)
 # Every pinned Karpenter release, with the newest Kubernetes minor it runs on.
 RELEASES = {
     version: max((m for m in versions.KUBERNETES if release.supports(m)), key=versions.minor_key)
@@ -154,7 +154,7 @@ def test_follows_karpenter_version_in_values(repo, tmp_path):
     shutil.copytree(repo, copy)
     current = _version(copy)
     files = render.render(copy)
-    template = YAML(typ="safe", pure=True).load(files[render.CLOUDFORMATION])
+    template = YAML(typ="safe", pure=True).load(files[layout.CLOUDFORMATION])
     assert template["Description"].startswith(f"Karpenter v{current} prerequisites")
     resolved = cfn.resolve(template["Resources"])
     assert _policy_names(resolved) == [f"{p}-{CLUSTER}" for p in versions.KARPENTER[current].controller_policies]

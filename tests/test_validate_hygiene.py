@@ -14,7 +14,7 @@ from generator import versions
 from generator.answers import Answers
 from generator.resources import template_dir
 from generator.scaffold import generate
-from generator.validate import lint
+from generator.validate import hygiene as hygiene_check
 from generator.validate.context import Context, Finding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def repo(pristine, tmp_path) -> Path:
 
 def hygiene(repo: Path) -> tuple[list[Finding], list[str]]:
     ctx = Context(repo)
-    findings = lint.run(ctx)
+    findings = hygiene_check.run(ctx)
     return findings, ctx.notes.get("hygiene", [])
 
 
@@ -224,10 +224,10 @@ def test_the_four_linters_run_at_the_same_time(repo, tmp_path, monkeypatch):
 def test_the_toolchain_image_pins_the_linters_eksgen_uses():
     dockerfile = (template_dir() / "{{cookiecutter.cluster_name}}" / DOCKERFILE).read_text()
     test_extra = (ROOT / "pyproject.toml").read_text()
-    for pin in (lint.ZIZMOR_PIN, lint.SHELLCHECK_PIN, lint.HADOLINT_PIN):
+    for pin in (hygiene_check.ZIZMOR_PIN, hygiene_check.SHELLCHECK_PIN, hygiene_check.HADOLINT_PIN):
         assert f'"{pin}"' in test_extra
     args = dict(re.findall(r"^ARG (\w+)=(\S+)$", dockerfile, re.MULTILINE))
     assert args["ACTIONLINT_VERSION"] == f"v{versions.ACTIONLINT_VERSION}"
-    assert args["HADOLINT_VERSION"] == "v" + lint.HADOLINT_PIN.split("==")[1]
-    assert args["ZIZMOR_VERSION"] == lint.ZIZMOR_PIN.split("==")[1]
+    assert args["HADOLINT_VERSION"] == "v" + hygiene_check.HADOLINT_PIN.split("==")[1]
+    assert args["ZIZMOR_VERSION"] == hygiene_check.ZIZMOR_PIN.split("==")[1]
     assert "EKSGEN_SCHEMAS" not in dockerfile  # validate reads the schemas inside the eksgen package

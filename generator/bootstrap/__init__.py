@@ -35,13 +35,13 @@ from generator.bootstrap.settings import (
     EXISTING_PROVIDER_PARAMETER,
     FIND_IDS_HINT,
     GITHUB_OIDC_HOST,
-    TEMPLATE,
     Settings,
     Written,
     read_settings,
 )
 from generator.bootstrap.stack import DEPLOY_SESSION_SECONDS, template
 from generator.errors import TargetExistsError
+from generator.layout import BOOTSTRAP_TEMPLATE
 from generator.naming import bootstrap_stack_name, boundary_arn
 from generator.regions import partition
 from generator.transaction import write_file
@@ -49,7 +49,7 @@ from generator.transaction import write_file
 
 def write(repo: Path, text: str, force: bool = False) -> Written:
     """Write the template into the repository, refusing to replace a different one unless forced."""
-    path = repo / TEMPLATE
+    path = repo / BOOTSTRAP_TEMPLATE
     if path.is_file():
         if path.read_text(encoding="utf-8") == text:
             return Written(path, changed=False)

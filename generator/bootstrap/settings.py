@@ -12,10 +12,9 @@ from ruamel.yaml.error import YAMLError
 
 from generator import answers, render
 from generator.errors import AnswerError, EksgenError
+from generator.layout import ANSWERS
 from generator.regions import partition
 
-TEMPLATE = Path("bootstrap/github-oidc.yaml")
-ANSWERS_FILE = Path(".eksgen.yaml")
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 AUDIENCE = "sts.amazonaws.com"
@@ -116,7 +115,7 @@ def read_settings(
             raise AnswerError(
                 "--github-repo",
                 "",
-                f"no GitHub repository is recorded in {repo / ANSWERS_FILE} (answers.github-repo); pass "
+                f"no GitHub repository is recorded in {repo / ANSWERS} (answers.github-repo); pass "
                 "--github-repo ORG/NAME, or set github-repo there, so that the roles trust only that repository",
             )
     github_repo = _checked("--github-repo", github_repo, answers._GITHUB_REPO, "must be ORG/NAME as on GitHub")
@@ -167,7 +166,7 @@ def _checked(option: str, value: object, pattern: re.Pattern[str], rule: str) ->
 
 
 def _recorded_github_repo(repo: Path) -> str | None:
-    path = repo / ANSWERS_FILE
+    path = repo / ANSWERS
     try:
         data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

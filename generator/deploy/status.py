@@ -13,7 +13,7 @@ from generator.deploy import target as target_module
 from generator.deploy.live import Live
 from generator.deploy.shell import Log, Runner
 from generator.deploy.steps import KARPENTER, KARPENTER_CRD, STABLE
-from generator.render import CLOUDFORMATION
+from generator.layout import CLOUDFORMATION, MANIFESTS
 
 
 @dataclass
@@ -188,6 +188,6 @@ def _manifests(target: target_module.Target, live: Live, result: Status) -> None
             result.differences.append(f"NodePool {pool['metadata']['name']} is not Ready")
     if pools is None:
         return  # without Karpenter's CRDs, kubectl cannot compare its objects; the release above says why
-    for path in sorted(p for p in target.rendered.files if p.startswith("rendered/manifests/")):
+    for path in sorted(p for p in target.rendered.files if p.startswith(MANIFESTS)):
         if live.differs(path):
             result.differences.append(f"{path} differs from the cluster (kubectl diff)")

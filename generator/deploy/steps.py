@@ -33,9 +33,9 @@ from generator.deploy.report import Report, StepResult, note
 from generator.deploy.shell import Log, Runner
 from generator.deploy.target import DEFAULT_CLASS, Target
 from generator.errors import StepFailedError
+from generator.layout import CLOUDFORMATION
 from generator.plan import SPOT_ROLE, SPOT_SERVICE, storage_class_changes
 from generator.plan.model import Action, Plan
-from generator.render import CLOUDFORMATION
 
 KARPENTER = "karpenter"
 KARPENTER_CRD = "karpenter-crd"

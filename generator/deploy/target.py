@@ -7,9 +7,8 @@ from pathlib import Path
 
 from generator import tools
 from generator.errors import AnswerError, PreflightError
+from generator.layout import CLOUDFORMATION, CLUSTER_CONFIG, RENDERED, VALUES
 from generator.plan import state
-from generator.plan.model import CLUSTER_CONFIG
-from generator.render import CLOUDFORMATION, RENDERED, VALUES
 
 
 @dataclass(frozen=True)

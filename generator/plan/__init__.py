@@ -14,6 +14,7 @@ from pathlib import Path
 
 from generator import render, resources, transaction
 from generator.errors import StaleRenderError
+from generator.layout import CLOUDFORMATION, MANIFESTS
 from generator.naming import karpenter_stack_name
 from generator.plan import cluster, karpenter, state
 from generator.plan.model import PHASES, Action, Blocker, FileDiff, Plan
@@ -86,7 +87,7 @@ def _refuse_stale_render(repo: Path) -> None:
 
 def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[Action]:
     actions = []
-    stack = "rendered/cloudformation/karpenter.yaml"
+    stack = CLOUDFORMATION
     if stack in head.files and base.files.get(stack) != head.files[stack]:
         tags = [f"{k}={v}" for k, v in sorted((head.values.get("tags") or {}).items())]
         actions.append(
@@ -144,7 +145,7 @@ def _karpenter_actions(base: state.State, head: state.State, name: str) -> list[
 
 def _manifest_actions(base: state.State, head: state.State) -> list[Action]:
     actions = _spot_role_actions(base, head)
-    for path in sorted(p for p in head.files if p.startswith("rendered/manifests/")):
+    for path in sorted(p for p in head.files if p.startswith(MANIFESTS)):
         if base.files.get(path) != head.files[path]:
             actions += _storage_class_replacements(base, head.files[path])
             actions.append(

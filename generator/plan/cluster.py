@@ -10,7 +10,8 @@ import json
 from typing import Any
 
 from generator import versions
-from generator.plan.model import CLUSTER_CONFIG, Action, Blocker
+from generator.layout import CLUSTER_CONFIG
+from generator.plan.model import Action, Blocker
 
 CFG = ["--config-file", CLUSTER_CONFIG]
 

@@ -21,8 +21,6 @@ PHASES = (
     "manifests",
 )
 
-CLUSTER_CONFIG = "rendered/eksctl/cluster.yaml"
-
 
 @dataclass(frozen=True)
 class Action:

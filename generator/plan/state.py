@@ -10,9 +10,7 @@ from ruamel.yaml.error import YAMLError
 
 from generator import repofiles, tools
 from generator.errors import EksgenError
-from generator.render import RENDERED, VALUES
-
-CLUSTER_CONFIG = "rendered/eksctl/cluster.yaml"
+from generator.layout import RENDERED, VALUES
 
 
 @dataclass

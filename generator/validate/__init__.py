@@ -17,16 +17,8 @@ from pathlib import Path
 from generator.errors import EksgenError
 from generator.validate.context import Context, Document, Finding  # noqa: F401 - re-exported
 
-# Check name -> module (under generator.validate) whose `run(ctx)` implements it, in run order.
-CHECKS = {
-    "values": "schema",
-    "render": "drift",
-    "eksctl": "eksctl",
-    "kubeconform": "kubeconform",
-    "apiserver": "apiserver",
-    "policy": "policy",
-    "hygiene": "lint",
-}
+# The checks in run order; each is the module of its name under generator.validate, with `run(ctx)`.
+CHECKS = ("values", "render", "eksctl", "kubeconform", "apiserver", "policy", "hygiene")
 
 
 @dataclass
@@ -82,7 +74,7 @@ def _run_one(ctx: Context, name: str) -> CheckResult:
     started = time.perf_counter()
     result = CheckResult(name)
     try:
-        module = importlib.import_module(f"generator.validate.{CHECKS[name]}")
+        module = importlib.import_module(f"generator.validate.{name}")
         result.findings = module.run(ctx)
     except EksgenError as exc:
         result.findings = [Finding(".", None, exc.format_message())]

@@ -17,7 +17,7 @@ import re
 import subprocess
 
 from generator import versions
-from generator.render import RENDERED
+from generator.layout import RENDERED
 from generator.validate.context import Context, Document, Finding, go_tool
 
 CHECK = "apiserver"

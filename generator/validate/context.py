@@ -29,7 +29,8 @@ from ruamel.yaml.error import YAMLError
 
 from generator import repofiles, resources, transaction, versions
 from generator.errors import EksgenError
-from generator.render import FAST_LOADER, RENDERED, VALUES, load_values
+from generator.layout import RENDERED, VALUES
+from generator.render import FAST_LOADER, load_values
 
 UPSTREAM = "upstream"
 _UPSTREAM_LIST = "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"

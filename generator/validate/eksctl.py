@@ -16,6 +16,7 @@ from collections import Counter
 import jsonschema
 
 from generator import versions
+from generator.layout import CLUSTER_CONFIG
 from generator.validate.context import Context, Document, Finding, dotted
 
 CHECK = "eksctl"
@@ -75,7 +76,7 @@ NODE_GROUP_VALUES = {
 def run(ctx: Context) -> list[Finding]:
     config = ctx.cluster_config
     if config is None:
-        return [Finding("rendered/eksctl/cluster.yaml", None, "no eksctl ClusterConfig rendered")]
+        return [Finding(CLUSTER_CONFIG, None, "no eksctl ClusterConfig rendered")]
     findings = _schema_errors(config, ctx.eksctl_schema)
     data = config.data
     for rule in (_metadata, _vpc, _node_groups, _logging, _addons, _access):

@@ -22,7 +22,7 @@ import referencing.exceptions
 from referencing.jsonschema import DRAFT202012
 
 from generator import versions
-from generator.render import RENDERED
+from generator.layout import RENDERED
 from generator.validate import schemacache
 from generator.validate.context import Context, Document, Finding, go_tool
 

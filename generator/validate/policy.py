@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from ruamel.yaml import YAML
 
 from generator import versions
-from generator.render import CHART, VALUES
+from generator.layout import CHART, VALUES
 from generator.validate.context import Context, Document, Finding, dotted
 
 

