@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
+from generator import tools
+from generator.errors import ToolMissingError, ToolTimeoutError
 from generator.render import load_values
 
 DEPLOYED = "eksgen.io/deployed-commit"
@@ -37,17 +37,14 @@ def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, 
     where it came from, or why there is none."""
     if not any(os.environ.get(name) for name in _CREDENTIALS):
         return None, "no AWS credentials (the plan role is not set up)"
-    aws = shutil.which("aws")
-    if aws is None:
-        return None, "the AWS CLI is not on PATH"
     try:
-        done = subprocess.run(
-            [aws, "eks", "describe-cluster", "--name", cluster, "--region", region, "--output", "json"],
-            capture_output=True,
-            text=True,
+        done = tools.capture(
+            ["aws", "eks", "describe-cluster", "--name", cluster, "--region", region, "--output", "json"],
             timeout=TIMEOUT,
         )
-    except subprocess.TimeoutExpired:
+    except ToolMissingError:
+        return None, "the AWS CLI is not on PATH"
+    except ToolTimeoutError:
         return None, f"describe-cluster did not answer within {TIMEOUT}s"
     if done.returncode != 0:
         if "ResourceNotFoundException" in done.stderr:
@@ -61,7 +58,7 @@ def deployed_commit(repo: Path, cluster: str, region: str) -> tuple[str | None, 
     commit = tags.get(DEPLOYED)
     if not commit:
         return None, f"no deploy of cluster {cluster} has completed yet"
-    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=repo, capture_output=True)
+    known = tools.capture(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=repo)
     if known.returncode != 0:
         return None, f"the deployed commit {commit[:12]} is not in this checkout's history"
     return commit, f"the commit deployed on cluster {cluster}"

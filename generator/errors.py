@@ -35,6 +35,10 @@ class ToolFailedError(EksgenError):
     """An external program exited non-zero."""
 
 
+class ToolTimeoutError(ToolFailedError):
+    """An external program ran past its time limit and was killed."""
+
+
 class ValidationFailed(EksgenError):
     """One or more validation checks failed."""
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import atexit
 import functools
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import generator
-from generator import resources
+from generator import resources, tools
 from generator.errors import AnswerError, EksgenError
 from generator.layout import WHEELS
 
@@ -46,12 +45,8 @@ def _build_own_wheel() -> Path:
     out = Path(tempfile.mkdtemp(prefix="eksgen-wheel-"))
     atexit.register(shutil.rmtree, out, ignore_errors=True)
     project = resources.template_dir().parent
-    done = subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
+    done = tools.capture(
+        [sys.executable, "-m", "hatchling", "build", "--target", "wheel", "--directory", str(out)], cwd=project
     )
     wheel = out / wheel_name()
     if done.returncode != 0 or not wheel.is_file():

@@ -1,10 +1,12 @@
-"""Finding and running the external programs eksgen drives (helm, git), versions checked."""
+"""Finding and running the external programs eksgen drives: the one place that starts them, says how
+to get a missing one, and stops one that runs past its time limit."""
 
 from __future__ import annotations
 
 import collections
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 import threading
@@ -12,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generator import versions
-from generator.errors import ToolFailedError, ToolMissingError
+from generator.errors import ToolFailedError, ToolMissingError, ToolTimeoutError
 
 HOW_TO_GET = {
     "helm": (
@@ -27,34 +29,67 @@ HOW_TO_GET = {
     "tools/), or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
     "aws": "install the AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), "
     "or run ./eks-accelerator.sh with EKS_ACCELERATOR_MODE=docker",
+    # The Go programs of `eksgen validate`.
+    "kubeconform": "`make setup` in the eksgen checkout builds it into .tools/bin, or `go install "
+    f"github.com/yannh/kubeconform/cmd/kubeconform@v{versions.KUBECONFORM_VERSION}`",
+    "kubectl-validate": "`make setup` in the eksgen checkout builds it into .tools/bin, or `go install "
+    f"sigs.k8s.io/kubectl-validate@v{versions.KUBECTL_VALIDATE_VERSION}`",
 }
+# A program that runs longer than this is stuck (a hung network call, a prompt): it is killed.
+DEFAULT_TIMEOUT = 600.0
 
 
-def find(name: str) -> str:
-    """The absolute path of a program on PATH, or a ToolMissingError saying how to get it."""
-    path = shutil.which(name)
-    if path is None:
-        raise ToolMissingError(f"{name} is not on PATH: {HOW_TO_GET.get(name, 'install it')}")
-    return path
+def missing(name: str, how: str | None = None) -> ToolMissingError:
+    """The one way eksgen says a program is not there, and how to get it."""
+    name = Path(name).name
+    return ToolMissingError(f"{name} is not on PATH: {how or HOW_TO_GET.get(name, 'install it')}")
+
+
+def find(name: str, *, path: str | None = None) -> str:
+    """The absolute path of a program on PATH (or on `path`), or a ToolMissingError saying how to get it."""
+    found = shutil.which(name, path=path)
+    if found is None:
+        raise missing(name)
+    return found
+
+
+def capture(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run a program to its end and capture its output, whatever its exit code. A missing program is a
+    ToolMissingError; one still running after `timeout` seconds is killed and is a ToolTimeoutError."""
+    try:
+        return subprocess.run(
+            list(args), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise missing(args[0]) from None
+    except subprocess.TimeoutExpired:
+        raise ToolTimeoutError(f"`{shlex.join(args)}` did not finish within {timeout:.0f} s") from None
 
 
 def run(
-    args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> subprocess.CompletedProcess[str]:
     """Run a program, capturing output; a non-zero exit becomes a ToolFailedError."""
-    try:
-        result = subprocess.run(list(args), cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise ToolMissingError(f"{args[0]} is not on PATH: {HOW_TO_GET.get(args[0], 'install it')}") from None
+    result = capture(args, cwd=cwd, env=env, timeout=timeout)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip()
         raise ToolFailedError(f"{Path(args[0]).name} {args[1]} failed: {detail}")
     return result
 
 
-def succeeds(args: Sequence[str], *, cwd: Path | None = None) -> bool:
+def succeeds(args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Whether a program exits 0 (its output is discarded)."""
-    return subprocess.run(list(args), cwd=cwd, capture_output=True, check=False).returncode == 0
+    return capture(args, cwd=cwd, timeout=timeout).returncode == 0
 
 
 def stream(
@@ -84,8 +119,7 @@ def stream(
             errors="replace",
         )
     except FileNotFoundError:
-        name = Path(args[0]).name
-        raise ToolMissingError(f"{name} is not on PATH: {HOW_TO_GET.get(name, 'install it')}") from None
+        raise missing(args[0]) from None
     expired = threading.Event()
 
     def kill() -> None:

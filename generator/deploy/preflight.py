@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from generator import tools, versions
 from generator.deploy.shell import Log, Runner
 from generator.deploy.target import Target
-from generator.errors import DeployError, PreflightError, WrongAccountError
+from generator.errors import DeployError, PreflightError, ToolMissingError, WrongAccountError
 
 AWS_CLI_MAJOR = 2  # the toolchain image installs aws-cli 2.x from Alpine
 TOOLS = ("eksctl", "helm", "kubectl", "aws")
@@ -84,9 +83,10 @@ def check_tools(target: Target, runner: Runner) -> dict[str, str]:
     problems: list[str] = []
     found: dict[str, str] = {}
     for name in TOOLS:
-        path = shutil.which(name, path=runner.env.get("PATH"))
-        if path is None:
-            problems.append(f"{name} is not on PATH: {tools.HOW_TO_GET[name]}")
+        try:
+            path = tools.find(name, path=runner.env.get("PATH"))
+        except ToolMissingError as exc:
+            problems.append(exc.message)
             continue
         runner.programs[name] = path
         try:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import tools
-from generator.errors import DeployError, StepFailedError, ToolMissingError
+from generator.errors import DeployError, StepFailedError, ToolTimeoutError
 
 Log = Callable[[str], None]
 
@@ -52,18 +52,8 @@ class Runner:
     def read(self, args: Sequence[str], *, timeout: float = READ_TIMEOUT) -> subprocess.CompletedProcess[str]:
         """Run a command that changes nothing; the caller looks at its exit code and output."""
         try:
-            return subprocess.run(
-                self._resolve(args),
-                cwd=self.repo,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                check=False,
-            )
-        except FileNotFoundError:
-            raise ToolMissingError(f"{args[0]} is not on PATH: {tools.HOW_TO_GET.get(args[0], 'install it')}") from None
-        except subprocess.TimeoutExpired:
+            return tools.capture(self._resolve(args), cwd=self.repo, env=self.env, timeout=timeout)
+        except ToolTimeoutError:
             raise DeployError(f"`{shlex.join(args)}` did not answer within {timeout:.0f} s") from None
 
     def read_json(self, args: Sequence[str], *, absent: Sequence[str] = (), timeout: float = READ_TIMEOUT) -> Any:

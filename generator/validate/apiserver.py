@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
-from generator import versions
+from generator import tools, versions
+from generator.errors import ToolTimeoutError
 from generator.layout import RENDERED
-from generator.validate.context import Context, Document, Finding, go_tool
+from generator.validate.context import Context, Document, Finding
 
 CHECK = "apiserver"
 MANIFESTS = RENDERED / "manifests"
@@ -29,7 +29,7 @@ _INDEX = re.compile(r"\[(\d+)\]")
 
 
 def run(ctx: Context) -> list[Finding]:
-    binary = go_tool("kubectl-validate", f"sigs.k8s.io/kubectl-validate@v{versions.KUBECTL_VALIDATE_VERSION}")
+    binary = tools.find("kubectl-validate")
     files = ctx.manifest_files()
     command = [
         binary,
@@ -43,8 +43,8 @@ def run(ctx: Context) -> list[Finding]:
         *files,
     ]
     try:
-        done = subprocess.run(command, cwd=ctx.repo, capture_output=True, text=True, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
+        done = tools.capture(command, cwd=ctx.repo, timeout=TIMEOUT)
+    except ToolTimeoutError:
         return [Finding(str(MANIFESTS), None, f"kubectl-validate did not finish within {TIMEOUT}s")]
     try:
         report = json.loads(done.stdout)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -232,14 +231,6 @@ def _fetch_upstream_crds(version: str) -> Path:
     return cached_dir(f"karpenter-upstream/v{version}", download)
 
 
-def go_tool(name: str, module: str) -> str:
-    """The path of a pinned Go tool a check runs, or an error saying how to get it."""
-    path = shutil.which(name)
-    if path is None:
-        raise EksgenError(f"{name} is not on PATH; run `make setup`, or `go install {module}`")
-    return path
-
-
 def dotted(path: list | tuple) -> str:
     out = ""
     for part in path:
@@ -262,4 +253,4 @@ def plain(node: object) -> object:
     return str(node)
 
 
-__all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "go_tool", "plain"]
+__all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "plain"]

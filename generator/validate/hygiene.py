@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import versions
+from generator import tools, versions
 from generator.layout import DOCKERFILE, WORKFLOWS
 from generator.validate.context import Context, Finding
 
@@ -61,7 +61,7 @@ def run(ctx: Context) -> list[Finding]:
                 continue
             program = shutil.which(linter.name)
             if program is None:
-                findings.append(Finding(".", None, f"{linter.name} is not on PATH: {linter.how_to_get}"))
+                findings.append(Finding(".", None, tools.missing(linter.name, linter.how_to_get).message))
                 continue
             try:
                 started.append(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,10 +20,11 @@ import referencing
 import referencing.exceptions
 from referencing.jsonschema import DRAFT202012
 
-from generator import versions
+from generator import tools
+from generator.errors import ToolTimeoutError
 from generator.layout import RENDERED
 from generator.validate import schemacache
-from generator.validate.context import Context, Document, Finding, go_tool
+from generator.validate.context import Context, Document, Finding
 
 MANIFESTS = RENDERED / "manifests"
 TIMEOUT = 60  # seconds; a few small files take well under one
@@ -35,7 +35,7 @@ _ONLY_WHERE = "doesn't validate with"
 
 
 def run(ctx: Context) -> list[Finding]:
-    binary = go_tool("kubeconform", f"github.com/yannh/kubeconform/cmd/kubeconform@v{versions.KUBECONFORM_VERSION}")
+    binary = tools.find("kubeconform")
     files = ctx.manifest_files()
 
     kubernetes_dir = schemacache.kubernetes_schemas(ctx.eks_version)
@@ -55,8 +55,8 @@ def run(ctx: Context) -> list[Finding]:
     ]
     try:
         # Relative file names, so kubeconform reports them as the repo-relative names we use.
-        done = subprocess.run(command, cwd=ctx.repo, capture_output=True, text=True, timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
+        done = tools.capture(command, cwd=ctx.repo, timeout=TIMEOUT)
+    except ToolTimeoutError:
         return [Finding(str(MANIFESTS), None, f"kubeconform did not finish within {TIMEOUT}s")]
     try:
         report = json.loads(done.stdout)
