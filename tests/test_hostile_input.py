@@ -28,6 +28,7 @@ from generator import answers as answers_module
 from generator import fleet, tables
 from generator.answers import Answers
 from generator.errors import AnswerError
+from generator.plan import access as plan_access
 from generator.plan import cluster as plan_cluster
 from generator.plan import markdown
 from generator.plan.model import Action, Blocker, FileDiff, Impact, KarpenterChange, Plan
@@ -226,8 +227,8 @@ def test_item_1_the_plan_gives_tags_to_the_real_aws_cli_as_json_only(aws):
         "cluster"
     ]["arn"]
     tags = {k: f"http://127.0.0.1:{port}/{i}" for i, k in enumerate(keys)}
-    (tag,) = plan_cluster._tags({"metadata": {"tags": {}}}, {"metadata": {"tags": tags}}, "demo", aws.region)
-    (untag,) = plan_cluster._tags({"metadata": {"tags": tags}}, {"metadata": {"tags": {}}}, "demo", aws.region)
+    (tag,) = plan_access.tags({"metadata": {"tags": {}}}, {"metadata": {"tags": tags}}, "demo", aws.region)
+    (untag,) = plan_access.tags({"metadata": {"tags": tags}}, {"metadata": {"tags": {}}}, "demo", aws.region)
     for action in (tag, untag):
         words = action.command[action.command.index("{cluster_arn}") + 1 :]
         assert words in (["--tags", json.dumps(tags, sort_keys=True)], ["--tag-keys=" + json.dumps(sorted(keys))])

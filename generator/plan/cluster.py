@@ -6,14 +6,9 @@ some (the VPC, the region, a node group's launch template) cannot change in plac
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from generator import versions
-from generator.layout import CLUSTER_CONFIG
-from generator.plan.model import Action, Blocker
-
-CFG = ["--config-file", CLUSTER_CONFIG]
+from generator.plan import access
+from generator.plan.model import CFG, Action, Blocker, get, meta
 
 # Fields eksctl fixes when it creates the cluster, with the way out.
 _FIXED = {
@@ -44,7 +39,6 @@ _FIXED = {
 }
 # Fields of a managed node group that can change without replacing it.
 _SCALING = ("minSize", "desiredCapacity", "maxSize")
-_AUTH_ORDER = ["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"]
 
 
 def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
@@ -58,7 +52,7 @@ def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
                 "delete clusters with ./eks-accelerator.sh destroy, not with a pull request",
             )
         ]
-    name, region = _meta(head, "name"), _meta(head, "region")
+    name, region = meta(head, "name"), meta(head, "region")
     if not base:
         return [
             Action(
@@ -74,7 +68,7 @@ def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
     handled = {"apiVersion", "kind"}
 
     for path, (reason, manual) in _FIXED.items():
-        before, after = _get(base, path), _get(head, path)
+        before, after = get(base, path), get(head, path)
         handled.add(path)
         if before != after:
             blockers.append(Blocker(path, before, after, reason, manual))
@@ -91,11 +85,11 @@ def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
         "accessConfig.accessEntries",
         "accessConfig.authenticationMode",
     }
-    actions += _identity(base, head, where, blockers)
+    actions += access.identity(base, head, where, blockers)
     handled |= {"vpc.clusterEndpoints", "vpc.publicAccessCIDRs"}
-    if (_get(base, "vpc.clusterEndpoints"), _get(base, "vpc.publicAccessCIDRs")) != (
-        _get(head, "vpc.clusterEndpoints"),
-        _get(head, "vpc.publicAccessCIDRs"),
+    if (get(base, "vpc.clusterEndpoints"), get(base, "vpc.publicAccessCIDRs")) != (
+        get(head, "vpc.clusterEndpoints"),
+        get(head, "vpc.publicAccessCIDRs"),
     ):
         actions.append(
             Action(
@@ -105,17 +99,17 @@ def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
             )
         )
     handled |= {"cloudWatch.clusterLogging.enableTypes", "cloudWatch.clusterLogging.logRetentionInDays"}
-    actions += _logging(base, head, where, name, region)
+    actions += access.logging(base, head, where, name, region)
     handled.add("metadata.tags")
-    actions += _tags(base, head, name, region)
+    actions += access.tags(base, head, name, region)
 
     for path in _changed_paths(base, head):
         if not any(path == h or path.startswith(h + ".") or h.startswith(path + ".") for h in handled):
             blockers.append(
                 Blocker(
                     path,
-                    _get(base, path),
-                    _get(head, path),
+                    get(base, path),
+                    get(head, path),
                     "eksgen does not know an eksctl command that applies this change",
                     "apply it by hand with eksctl or the AWS console, then merge",
                 )
@@ -124,7 +118,7 @@ def changes(base: dict, head: dict) -> tuple[list[Action], list[Blocker]]:
 
 
 def _version(base: dict, head: dict, where: list[str], blockers: list[Blocker]) -> list[Action]:
-    before, after = str(_meta(base, "version")), str(_meta(head, "version"))
+    before, after = str(meta(base, "version")), str(meta(head, "version"))
     if before == after:
         return []
     b, a = versions.minor_key(before), versions.minor_key(after)
@@ -289,211 +283,8 @@ def _addons(base: dict, head: dict, where: list[str]) -> list[Action]:
     return actions
 
 
-def _identity(base: dict, head: dict, where: list[str], blockers: list[Blocker]) -> list[Action]:
-    actions = []
-    if _get(base, "iam.withOIDC") != _get(head, "iam.withOIDC"):
-        if _get(head, "iam.withOIDC"):
-            actions.append(
-                Action(
-                    "identity-and-access",
-                    "associate the IAM OIDC provider",
-                    ["eksctl", "utils", "associate-iam-oidc-provider", *CFG, "--approve"],
-                )
-            )
-        else:
-            blockers.append(
-                Blocker(
-                    "iam.withOIDC",
-                    True,
-                    _get(head, "iam.withOIDC"),
-                    "eksctl cannot remove the cluster's OIDC provider",
-                    "remove the IAM OIDC provider by hand once nothing uses it",
-                )
-            )
-    before_mode = _get(base, "accessConfig.authenticationMode") or "API_AND_CONFIG_MAP"
-    after_mode = _get(head, "accessConfig.authenticationMode") or "API_AND_CONFIG_MAP"
-    if before_mode != after_mode:
-        if _AUTH_ORDER.index(after_mode) < _AUTH_ORDER.index(before_mode):
-            blockers.append(
-                Blocker(
-                    "accessConfig.authenticationMode",
-                    before_mode,
-                    after_mode,
-                    "EKS only moves authentication from CONFIG_MAP towards API",
-                    "keep the current mode",
-                )
-            )
-        else:
-            actions.append(
-                Action(
-                    "identity-and-access",
-                    f"switch authentication mode to {after_mode}",
-                    ["eksctl", "utils", "update-authentication-mode", *where, "--authentication-mode", after_mode],
-                )
-            )
-    entries_before = {e.get("principalARN"): e for e in _get(base, "accessConfig.accessEntries") or []}
-    entries_after = {e.get("principalARN"): e for e in _get(head, "accessConfig.accessEntries") or []}
-    for arn, entry in entries_before.items():
-        if entries_after.get(arn) != entry:
-            actions.append(
-                Action(
-                    "identity-and-access",
-                    f"delete access entry {arn}",
-                    ["eksctl", "delete", "accessentry", *where, "--principal-arn", arn],
-                )
-            )
-    if any(entries_before.get(arn) != e for arn, e in entries_after.items()):
-        actions.append(
-            Action("identity-and-access", "create the new access entries", ["eksctl", "create", "accessentry", *CFG])
-        )
-    ids_before = {
-        (p.get("namespace"), p.get("serviceAccountName")): p for p in _get(base, "iam.podIdentityAssociations") or []
-    }
-    ids_after = {
-        (p.get("namespace"), p.get("serviceAccountName")): p for p in _get(head, "iam.podIdentityAssociations") or []
-    }
-    if any(k not in ids_before for k in ids_after):
-        actions.append(
-            Action(
-                "identity-and-access",
-                "create the new pod identity associations",
-                ["eksctl", "create", "podidentityassociation", *CFG],
-            )
-        )
-    if any(k in ids_before and ids_before[k] != v for k, v in ids_after.items()):
-        actions.append(
-            Action(
-                "identity-and-access",
-                "update the changed pod identity associations",
-                ["eksctl", "update", "podidentityassociation", *CFG],
-            )
-        )
-    for namespace, account in (k for k in ids_before if k not in ids_after):
-        actions.append(
-            Action(
-                "identity-and-access",
-                f"delete pod identity {namespace}/{account}",
-                [
-                    "eksctl",
-                    "delete",
-                    "podidentityassociation",
-                    *where,
-                    "--namespace",
-                    namespace,
-                    "--service-account-name",
-                    account,
-                ],
-            )
-        )
-    return actions
-
-
-def _logging(base: dict, head: dict, where: list[str], name: str, region: str) -> list[Action]:
-    actions = []
-    types = "cloudWatch.clusterLogging.enableTypes"
-    if sorted(_get(base, types) or []) != sorted(_get(head, types) or []):
-        actions.append(
-            Action(
-                "logging",
-                "update the control-plane log types",
-                ["eksctl", "utils", "update-cluster-logging", *CFG, "--approve"],
-                detail=f"{_get(base, types)} -> {_get(head, types)}",
-            )
-        )
-    days = "cloudWatch.clusterLogging.logRetentionInDays"
-    if _get(base, days) != _get(head, days) and _get(head, days):
-        actions.append(
-            Action(
-                "logging",
-                f"keep control-plane logs {_get(head, days)} days",
-                [
-                    "aws",
-                    "logs",
-                    "put-retention-policy",
-                    "--region",
-                    region,
-                    "--log-group-name",
-                    f"/aws/eks/{name}/cluster",
-                    "--retention-in-days",
-                    str(_get(head, days)),
-                ],
-            )
-        )
-    return actions
-
-
-def _tags(base: dict, head: dict, name: str, region: str) -> list[Action]:
-    """Tag and untag the cluster. Tag keys and values are user data: they reach the aws CLI only inside one JSON
-    argument, never as argv items of their own, where a key such as `--endpoint-url=...` would be read as an
-    option (argparse) or `file://...` as a file to load (the aws CLI's parameter files)."""
-    before, after = _meta(base, "tags") or {}, _meta(head, "tags") or {}
-    actions = []
-    # {cluster_arn} is filled in by the deploy from `aws eks describe-cluster`.
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
-    if changed:
-        actions.append(
-            Action(
-                "tags",
-                f"tag the cluster: {', '.join(sorted(changed))}",
-                [
-                    "aws",
-                    "eks",
-                    "tag-resource",
-                    "--region",
-                    region,
-                    "--resource-arn",
-                    "{cluster_arn}",
-                    "--tags",
-                    _json_argument(changed),
-                ],
-                detail="resources eksctl already created (VPC, subnets, node groups) keep their "
-                "tags; Karpenter's nodes take the EC2NodeClass tags as they are replaced",
-            )
-        )
-    removed = sorted(k for k in before if k not in after)
-    if removed:
-        actions.append(
-            Action(
-                "tags",
-                f"untag the cluster: {', '.join(removed)}",
-                [
-                    "aws",
-                    "eks",
-                    "untag-resource",
-                    "--region",
-                    region,
-                    "--resource-arn",
-                    "{cluster_arn}",
-                    "--tag-keys=" + _json_argument(removed),
-                ],
-            )
-        )
-    return actions
-
-
-def _json_argument(value: dict | list) -> str:
-    """A map or list parameter of the aws CLI as JSON. It starts with '{' or '[', so it is never read as an
-    option nor as a file:// or http(s):// parameter file; the aws CLI parses a map given as '{...}', and a list
-    given as one '[...]' word, as JSON (awscli/argprocess.py _unpack_complex_cli_arg). A list goes after
-    `--name=`: with the option and its value in one word, argparse never takes the value for an option."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def _groups(config: dict) -> dict[str, dict]:
     return {g.get("name"): g for g in config.get("managedNodeGroups") or []}
-
-
-def _meta(config: dict, key: str) -> Any:  # JSON: its type is what the ClusterConfig holds
-    return (config.get("metadata") or {}).get(key)
-
-
-def _get(config: dict, path: str) -> Any:
-    node: object = config
-    for part in path.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
 
 
 def _changed_paths(base: dict, head: dict, prefix: str = "") -> list[str]:

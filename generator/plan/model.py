@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from generator.layout import CLUSTER_CONFIG
 
 # The safe order of a deploy: Karpenter's AWS prerequisites and controller first (a new release
 # must support the target Kubernetes version), then the control plane, its add-ons, and only
@@ -128,3 +131,20 @@ class Plan:
             },
             "files": [asdict(f) for f in self.files],
         }
+
+
+# The eksctl option that points a command at the rendered ClusterConfig.
+CFG = ["--config-file", CLUSTER_CONFIG]
+
+
+def meta(config: dict, key: str) -> Any:  # JSON: its type is what the ClusterConfig holds
+    return (config.get("metadata") or {}).get(key)
+
+
+def get(config: dict, path: str) -> Any:
+    node: object = config
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
