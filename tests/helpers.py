@@ -14,6 +14,7 @@ from generator import versions
 GENERATED_FILES = [
     ".eksgen.yaml",
     ".github/CODEOWNERS",
+    ".github/actionlint.yaml",
     ".github/pull_request_template.md",
     ".github/workflows/deploy.yml",
     ".github/workflows/destroy.yml",

@@ -96,13 +96,55 @@ def test_deploy_runs_on_merges_that_change_the_cluster_one_at_a_time(repo):
     assert (
         deploy["concurrency"]
         == destroy["concurrency"]
-        == {"group": "cluster-${{ github.repository }}", "cancel-in-progress": False}
+        == {"group": "cluster-${{ github.repository }}", "cancel-in-progress": False, "queue": "max"}
     )
     steps = deploy["jobs"]["deploy"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0, "the deployed commit must be in the clone's history"
     build = next(s for s in steps if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
     assert build["cache-to"] == "type=gha,scope=eks-toolchain,mode=max", "only main's deploys write the cache"
     assert steps[-1]["run"] == "./eks-accelerator.sh deploy"
+
+
+def test_a_pending_destroy_is_queued_behind_never_replaced_by_a_later_deploy(repo, tmp_path):
+    """GitHub keeps one pending run per concurrency group and cancels it when another arrives, unless the
+    group has `queue: max` (GitHub changelog 2026-05-07; docs "Control the concurrency of workflows and
+    jobs": values single|max, max only without cancel-in-progress). Deploy and destroy share one group
+    with `queue: max`. actionlint v1.7.12 does not know the key (rhysd/actionlint#657): without the
+    repository's .github/actionlint.yaml it reports exactly that message on both workflows; with it, nothing,
+    while another unknown key is still reported. The value itself is checked by the hygiene check."""
+    from generator.validate import workflow_rules
+
+    bare = tmp_path / "bare"
+    (bare / ".github").mkdir(parents=True)
+    subprocess.run(["cp", "-r", str(repo / WORKFLOWS), str(bare / WORKFLOWS)], check=True)
+    subprocess.run(["git", "init", "--quiet", str(bare)], check=True)  # actionlint finds .github from the root
+    plain = subprocess.run(["actionlint", "-oneline"], cwd=bare, capture_output=True, text=True)
+    lines = plain.stdout.strip().splitlines()
+    assert len(lines) == 2 and all('unexpected key "queue" for "concurrency" section' in line for line in lines)
+    assert {line.split(":")[0] for line in lines} == {f"{WORKFLOWS}/deploy.yml", f"{WORKFLOWS}/destroy.yml"}
+    assert subprocess.run(["actionlint"], cwd=repo, capture_output=True).returncode == 0
+
+    edited = repo.parent / "edited"
+    subprocess.run(["cp", "-r", str(repo), str(edited)], check=True)
+    deploy = edited / WORKFLOWS / "deploy.yml"
+    deploy.write_text(deploy.read_text().replace("  queue: max\n", "  queue: max\n  queued: yes\n"))
+    assert (
+        'unexpected key "queued"' in subprocess.run(["actionlint"], cwd=edited, capture_output=True, text=True).stdout
+    )
+    for wrong, rule in (("queue: maxx", "must be one of single, max"), ("queue: max\n  cancel-in-progress: true", "")):
+        deploy.write_text(
+            (repo / WORKFLOWS / "deploy.yml")
+            .read_text()
+            .replace("  cancel-in-progress: false\n  queue: max", "  " + wrong)
+        )
+        found = workflow_rules.run(edited, [f"{WORKFLOWS}/deploy.yml"])
+        assert len(found) == 1, (found, deploy.read_text()[:1500])
+        (finding,) = found
+        assert (
+            finding.file == f"{WORKFLOWS}/deploy.yml"
+            and (rule or "only with cancel-in-progress false") in finding.message
+        )
+    assert workflow_rules.run(repo, [f"{WORKFLOWS}/deploy.yml", f"{WORKFLOWS}/destroy.yml"]) == []
 
 
 def test_destroy_is_dispatched_with_the_cluster_name_typed_out(repo):

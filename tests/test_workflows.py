@@ -12,6 +12,7 @@ import pytest
 from generator.answers import Answers
 from generator.scaffold import generate
 from generator.values_edit import set_values
+from tests.deploy_support import fakes_fixture  # noqa: F401 - the `fakes` fixture
 from tests.workflow_runner import GIT, WorkflowRunner
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,15 @@ def test_a_clean_pull_request_is_validated_planned_and_commented(runner):
     _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
     runner.open_pull_request(7, "more-cpu")
     run = runner.pull_request(7, "more-cpu")
-    assert run.jobs == {"validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}, run.log[-3000:]
+    assert run.jobs == {
+        "toolchain": "succeeded",
+        "validate": "succeeded",
+        "plan": "succeeded",
+        "comment": "succeeded",
+    }, run.log[-3000:]
+    # validate and plan ran in the toolchain image the toolchain job built, as on GitHub
+    assert run.log.count("eks-accelerator.sh: running in the toolchain image (EKS_ACCELERATOR_MODE=docker)") == 2
+    assert "Loaded image: eks-toolchain:ci" in run.log
     comment = run.comments["eksgen-plan"]
     assert comment.startswith("<!-- eksgen-plan -->") and "in place: 1 action" in comment
     assert "apply rendered/manifests/nodepool.yaml" in comment
@@ -58,7 +67,7 @@ def test_a_pull_request_that_breaks_a_rule_fails_validate_with_an_annotation_and
     _branch(runner, "no-limits", hand_edit=("rendered/manifests/nodepool.yaml", 'cpu: "1000"', 'cpu: "5000"'))
     runner.open_pull_request(8, "no-limits")
     run = runner.pull_request(8, "no-limits")
-    assert run.jobs == {"validate": "failed"}, run.log[-3000:]
+    assert run.jobs == {"toolchain": "succeeded", "validate": "failed"}, run.log[-3000:]
     assert "::error file=rendered/manifests/nodepool.yaml" in run.log
     assert run.comments == {}
 
@@ -67,7 +76,9 @@ def test_a_blocked_plan_fails_the_check_and_the_comment_says_why(runner):
     _branch(runner, "new-vpc", "vpc.cidr=10.20.0.0/16")
     runner.open_pull_request(9, "new-vpc")
     run = runner.pull_request(9, "new-vpc")
-    assert run.jobs == {"validate": "succeeded", "plan": "failed", "comment": "succeeded"}, run.log[-3000:]
+    assert run.jobs == {"toolchain": "succeeded", "validate": "succeeded", "plan": "failed", "comment": "succeeded"}, (
+        run.log[-3000:]
+    )
     comment = run.comments["eksgen-plan"]
     assert "BLOCKED" in comment and "vpc.cidr" in comment and "cannot change under a running cluster" in comment
 
@@ -76,7 +87,7 @@ def test_a_fork_pull_request_gets_no_comment_job_and_its_plan_in_the_log(runner)
     _branch(runner, "from-a-fork", "karpenter.nodePool.limits.cpu=2000")
     runner.open_pull_request(10, "from-a-fork")
     run = runner.pull_request(10, "from-a-fork", fork=True)
-    assert run.jobs == {"validate": "succeeded", "plan": "succeeded"}, run.log[-3000:]
+    assert run.jobs == {"toolchain": "succeeded", "validate": "succeeded", "plan": "succeeded"}, run.log[-3000:]
     assert run.comments == {}
 
 
@@ -87,14 +98,24 @@ def test_the_first_push_before_bootstrap_deploys_nothing_and_says_what_to_do(run
     assert "eksgen bootstrap --repo ." in run.log
 
 
-def test_a_push_after_bootstrap_starts_the_deploy_job(runner):
-    """Under act the deploy job runs up to the toolchain image build, which needs a Docker engine
-    (none here); the in-container deploy itself is covered by tests/test_deploy.py."""
+def test_a_push_after_bootstrap_deploys_through_the_toolchain_image(pristine, tmp_path, fakes, aws):
+    """After bootstrap, a push runs the deploy job as on GitHub: the image built (the stand-in records it),
+    the deploy role assumed (moto's credentials), then `./eks-accelerator.sh deploy` in the toolchain image,
+    whose entrypoint eksgen drives the recording fakes of eksctl, helm and kubectl and the real aws CLI
+    against moto (the fakes fixture, as in tests/test_deploy.py): the cluster is created and the deployed
+    commit recorded on it."""
+    repo = tmp_path / "demo"
+    shutil.copytree(pristine, repo)
+    runner = WorkflowRunner(repo, tmp_path, aws_endpoint=aws.endpoint)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     run = runner.push_main(
         {"AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-deploy", "AWS_REGION": "us-west-2"}
     )
-    assert run.jobs == {"target": "succeeded", "deploy": "failed"}, run.log[-3000:]
-    assert "the toolchain image cannot be built here (no Docker engine)" in run.log
+    assert run.jobs == {"target": "succeeded", "deploy": "succeeded"}, run.log[-3000:]
+    assert "eks-accelerator.sh: running in the toolchain image (EKS_ACCELERATOR_MODE=docker)" in run.log
+    assert any(line.startswith("eksctl create cluster") for line in fakes.changes())
+    cluster = aws.client("eks").describe_cluster(name="demo")["cluster"]
+    assert cluster["tags"]["eksgen.io/deployed-commit"] == head
 
 
 def test_the_plan_goes_into_the_job_summary(pristine, tmp_path, cli_invoke, monkeypatch):
@@ -135,7 +156,12 @@ def test_the_plan_of_a_bootstrapped_repository_starts_from_the_deployed_commit(p
         "more-cpu",
         variables={"AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-plan", "AWS_REGION": "us-west-2"},
     )
-    assert run.jobs == {"validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}, run.log[-3000:]
+    assert run.jobs == {
+        "toolchain": "succeeded",
+        "validate": "succeeded",
+        "plan": "succeeded",
+        "comment": "succeeded",
+    }, run.log[-3000:]
     comment = run.comments["eksgen-plan"]
     assert f"Base `{deployed[:12]} (the commit deployed on cluster demo)`" in comment
     assert "eksctl scale nodegroup" in comment and "apply rendered/manifests/nodepool.yaml" in comment

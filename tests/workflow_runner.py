@@ -5,7 +5,10 @@ workflow's own `run:` steps; every remote action is replaced by a project-owned 
 (tests/actions/, matched by the full SHA the workflow pins) that does the same job locally:
 checkout from a bare repository holding refs/pull/N/head and refs/pull/N/merge (with the
 workflow's fetch-depth, so a missing history shows), artifacts through a folder, the sticky
-comment into a file. act's own artifact and cache servers stay off the network.
+comment into a file. act's own artifact and cache servers stay off the network. The toolchain
+image cannot be built without a Docker engine: the build-push stand-in records it and the docker
+stand-in (tests/stand_ins/docker) runs its entrypoint, eksgen, with the pinned tools of this machine,
+so a job takes the path it takes on GitHub (EKS_ACCELERATOR_MODE=docker) up to the container.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ class WorkflowRunner:
             "-e",
             str(event_file),
             "-W",
-            f".github/workflows/{workflow}",
+            str(self._for_act(workflow)),
             "-P",
             "ubuntu-24.04=-self-hosted",
             "--no-skip-checkout",
@@ -119,6 +122,9 @@ class WorkflowRunner:
             "EKSGEN_TEST_ARTIFACTS": str(self.artifacts),
             "EKSGEN_TEST_COMMENTS": str(self.comments),
             "EKSGEN_TEST_AWS_ENDPOINT": self.aws_endpoint,
+            "EKSGEN_TEST_DOCKER": str(self.work / "docker"),
+            # The docker CLI of a runner: the stand-in runs the toolchain image's eksgen with the pinned tools.
+            "PATH": f"{ROOT / 'tests' / 'stand_ins'}{os.pathsep}{os.environ['PATH']}",
         }
         for name in (
             "AWS_ACCESS_KEY_ID",
@@ -133,6 +139,16 @@ class WorkflowRunner:
         jobs = {m["job"].strip(): m["result"] for m in _JOB_END.finditer(log)}
         comments = {p.stem: p.read_text() for p in self.comments.glob("*.md")} if self.comments.is_dir() else {}
         return Run(done.returncode, log, jobs, comments)
+
+    def _for_act(self, workflow: str) -> Path:
+        """The workflow as act 0.2.89 reads it: its schema predates `concurrency.queue` (GitHub, 2026-05-07)
+        and refuses the file; act runs no concurrency groups anyway, so the key alone is left out. The
+        steps act runs, and what they check out, are the repository's own."""
+        text = (self.repo / ".github" / "workflows" / workflow).read_text()
+        copy = self.work / "act-workflows" / workflow
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text(text.replace("\n  queue: max\n", "\n"))
+        return copy
 
     def _pinned_actions(self, workflow: str) -> list[str]:
         """Every `uses:` of the workflow; each must have a stand-in (a new action needs one)."""

@@ -13,7 +13,8 @@ Severity follows each tool's own rating, so that only conventions are warnings:
   group) a warning;
 - hadolint: "style" is a warning and every other level an error ("info" carries the shellcheck
   findings of RUN lines).
-A freshly generated repository has no finding at any level.
+What GitHub accepts and the pinned actionlint does not know yet (`concurrency.queue`) is checked by
+workflow_rules.py. A freshly generated repository has no finding at any level.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from generator import tools, versions
 from generator.layout import DOCKERFILE, WORKFLOWS
+from generator.validate import workflow_rules
 from generator.validate.context import Context, Finding
 
 CHECK = "hygiene"
@@ -88,6 +90,7 @@ def run(ctx: Context) -> list[Finding]:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+    findings += workflow_rules.run(ctx.repo, _workflows(ctx.repo))
     ctx.note(CHECK, ", ".join(summary))
     return findings
 
