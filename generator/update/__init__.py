@@ -42,6 +42,14 @@ REGENERATED = (RECORD, "toolchain/Dockerfile")
 REGENERATED_DIRS = ("toolchain/wheels/",)
 
 
+# What an update from a version must tell beyond its file changes.
+NOTICES = {
+    "0.1.0": "eksctl refused every ClusterConfig eksgen 0.1.0 rendered, so no cluster was created from this "
+    "repository's main: `eksgen plan --base main` lists what a running cluster could not take (zones, subnets, "
+    "boundaries), while the deploy plans from the commit deployed on the cluster (none) and creates it",
+}
+
+
 class UpdateConflict(EksgenError):
     """The merge left conflicts (listed); nothing was committed."""
 
@@ -78,6 +86,8 @@ class Outcome:
         width = max(len(c.action) for c in self.changes)
         out += [f"  {c.action:<{width}}  {c.path}" + (f"  ({c.note})" if c.note else "") for c in self.changes]
         out += [f"  values.yaml: {note}" for note in self.notes]
+        if self.source in NOTICES:
+            out.append(f"note: {NOTICES[self.source]}")
         if self.dry_run:
             out.append("dry run: nothing was written")
         elif self.conflicts:
@@ -131,10 +141,6 @@ def update(repo: Path, dry_run: bool = False) -> Outcome:
         )
     branch = f"eksgen-update-{target}"
     worktree = repo.resolve().parent / f"{repo.resolve().name}-{branch}"
-    if not dry_run and gitrepo.branch_exists(repo, branch):
-        raise EksgenError(f"branch {branch} already exists in {repo}; merge or delete it (git branch -D {branch})")
-    if not dry_run and (worktree.exists() or worktree.is_symlink()):
-        raise EksgenError(f"{worktree} exists; eksgen update works there. Remove it (git worktree remove) first")
 
     values_text = _text(ours.get(VALUES), VALUES)
     answers = _answers(record, _migrated(values_text, source, target, CommentedMap(), None)[0])
@@ -146,6 +152,10 @@ def update(repo: Path, dry_run: bool = False) -> Outcome:
         outcome.changes = _changes(base, ours, theirs, new_values, target, Path(tmp))
         if not outcome.changes or dry_run:
             return outcome
+        if gitrepo.branch_exists(repo, branch):
+            raise EksgenError(f"branch {branch} already exists in {repo}; merge or delete it (git branch -D {branch})")
+        if worktree.exists() or worktree.is_symlink():
+            raise EksgenError(f"{worktree} exists; eksgen update works there. Remove it (git worktree remove) first")
         pristine = gitrepo.commit_directory(
             repo,
             project,
