@@ -49,7 +49,10 @@ def old_repo(tmp_path_factory) -> Path:
     env = dict(os.environ, PYTHONPATH=str(source), GIT_AUTHOR_NAME="eksgen", GIT_AUTHOR_EMAIL="e@x")
     env |= {"GIT_COMMITTER_NAME": "eksgen", "GIT_COMMITTER_EMAIL": "e@x"}
     args = ["new", "demo", "--no-input", "--output-dir", str(work / "out"), "--aws-account-id", "123456789012"]
-    subprocess.run([sys.executable, "-m", "generator", *args, "--github-repo", "acme/demo"], env=env, check=True)
+    # cwd: `python -m` puts it first on sys.path, where this project's own generator/ must not be
+    subprocess.run(
+        [sys.executable, "-m", "generator", *args, "--github-repo", "acme/demo"], env=env, cwd=work, check=True
+    )
     repo = work / "out" / "demo"
     assert yaml.safe_load((repo / ".eksgen.yaml").read_text())["generator"]["version"] == "0.1.0"
     return repo
@@ -258,6 +261,7 @@ def test_many_repositories_update_in_parallel_with_one_table(old_repo, tmp_path,
 # ---- migrations, one key at a time -------------------------------------------------------------------------
 def rt(text: str):
     yaml_rt = YAML(typ="rt")
+    yaml_rt.preserve_quotes = True
     return yaml_rt.load(text)
 
 
@@ -280,7 +284,9 @@ def test_the_migration_chain_reaches_this_version():
 
 def test_a_new_key_takes_its_doc_from_the_template_and_user_comments_stay():
     user = rt("a: 1 # mine\n# -- c is the last\nc: 3\n")
-    template = rt("# -- a is first\na: 1\n# -- b is new: what it does\n# over two lines\nb: 2\n# -- c is the last\nc: 3\n")
+    template = rt(
+        "# -- a is first\na: 1\n# -- b is new: what it does\n# over two lines\nb: 2\n# -- c is the last\nc: 3\n"
+    )
     migrations.insert_key(user, "b", 2, template, "b")
     assert dump(user) == "a: 1 # mine\n# -- b is new: what it does\n# over two lines\nb: 2\n# -- c is the last\nc: 3\n"
 
@@ -298,7 +304,7 @@ def test_retention_eksctl_refuses_becomes_the_next_longer_one():
     assert "# seven years, audit" in dump(document)
 
 
-def test_an_ended_minor_moves_one_step_or_stops(monkeypatch):
+def test_an_ended_minor_moves_one_step_or_stops():
     document = rt('eksVersion: "1.31"\nkarpenter:\n  version: "1.0.9"\n')
     notes = migrations.follow_support(document)
     assert document["eksVersion"] == "1.32" and document["karpenter"]["version"] == "1.14.1"

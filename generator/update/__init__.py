@@ -92,16 +92,16 @@ class Outcome:
             out.append("dry run: nothing was written")
         elif self.conflicts:
             out += [
-                f"{len(self.conflicts)} conflict(s); nothing was committed. Resolve them in the worktree {self.worktree}",
-                f"(branch {self.branch}, merge in progress), then: git add --all && git commit && "
-                f"eksgen render --repo . && eksgen validate && git commit -am 'eksgen update: rendered'",
+                f"{len(self.conflicts)} conflict(s); nothing was committed. Resolve them in the worktree "
+                f"{self.worktree} (branch {self.branch}, merge in progress), then run eksgen render and "
+                "eksgen validate there, and git add --all && git commit (the message is prepared)",
             ]
         else:
             out += [
                 f"committed {self.commit} on branch {self.branch}; your checkout was not touched.",
-                f"Next: git push -u origin {self.branch}, open a pull request (eksgen plan --base main says what merging "
-                "it does to the cluster), and merge it with a merge commit, not a squash: the next update starts "
-                "from its second parent",
+                f"Next: git push -u origin {self.branch}, open a pull request (eksgen plan --base main says what "
+                "merging it does to the cluster), and merge it with a merge commit, not a squash: the next update "
+                "starts from its second parent",
             ]
         return out
 

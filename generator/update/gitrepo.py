@@ -60,7 +60,9 @@ def toplevel(repo: Path) -> Path:
     top = Path(result.stdout.strip())
     if top.resolve() != repo.resolve():
         raise EksgenError(f"{repo} is inside the git repository {top}; give the cluster repository's top directory")
-    if subprocess.run([tools.git(), "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo, capture_output=True).returncode:
+    if subprocess.run(
+        [tools.git(), "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo, capture_output=True
+    ).returncode:
         raise EksgenError(f"{repo} has no commits; eksgen update needs the commit eksgen made")
     return top
 
@@ -106,7 +108,11 @@ def find_base(repo: Path, trailer: str | None) -> str:
         return roots[0]
     key, _, value = trailer.partition(":")
     log = text(
-        repo, "log", "--topo-order", f"--format=%H%x1f%(trailers:key={key.strip()},valueonly,separator=%x1f)%x1e", "HEAD"
+        repo,
+        "log",
+        "--topo-order",
+        f"--format=%H%x1f%(trailers:key={key.strip()},valueonly,separator=%x1f)%x1e",
+        "HEAD",
     )
     for record in log.split("\x1e"):
         commit, _, values = record.strip().partition("\x1f")

@@ -41,9 +41,7 @@ class FileChange:
         return self.action not in (KEPT_CHANGED, KEPT_DELETED)
 
 
-def three_way(
-    path: str, base: Blob | None, ours: Blob | None, theirs: Blob | None, label: str
-) -> FileChange | None:
+def three_way(path: str, base: Blob | None, ours: Blob | None, theirs: Blob | None, label: str) -> FileChange | None:
     """The change to one file, or None when it stays as it is."""
     if _same(ours, theirs):
         return None
