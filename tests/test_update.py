@@ -39,8 +39,8 @@ def commit_all(repo: Path, message: str) -> None:
 @pytest.fixture(scope="session")
 def old_repo(tmp_path_factory) -> Path:
     """A repository made by eksgen 0.1.0: its source from `git archive e7e0e74` of this project, its `new` run
-    with this venv's python (0.1.0's generator reads nothing outside its tree: ../shared/reference only served
-    its tests). Defaults of 0.1.0: Kubernetes 1.31, Karpenter 1.14.1, fixed zones and subnets."""
+    with this venv's python (0.1.0's generator reads nothing outside its tree; the reference data folder
+    only served its tests). Defaults of 0.1.0: Kubernetes 1.31, Karpenter 1.14.1, fixed zones and subnets."""
     work = tmp_path_factory.mktemp("eksgen-0.1.0")
     source = work / "src"
     source.mkdir()

@@ -314,7 +314,8 @@ def _apply(repo: Path, outcome: Outcome, pristine: str, worktree: Path) -> None:
         gitrepo.git(repo, "worktree", "add", "--quiet", "-b", branch, str(worktree), "HEAD")
     try:
         env = gitrepo.identity_env(worktree)
-        gitrepo.git(worktree, "-c", "commit.gpgsign=false", "merge", "--quiet", "--no-commit", "-s", "ours", pristine)
+        merging = ["merge", "--quiet", "--no-commit", "--no-ff", "--no-verify", "-s", "ours", pristine]
+        gitrepo.git(worktree, "-c", "commit.gpgsign=false", *merging)
         written = {c.path: c.new for c in outcome.changes if c.new is not None or c.action == merge.REMOVED}
         gitrepo.write_files(worktree, written)
         message = _message(outcome)
