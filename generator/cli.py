@@ -339,6 +339,50 @@ def set_command(assignments: tuple[str, ...], repo: Path) -> None:
 
 
 @cli.command()
+@click.argument("repos", nargs=-1, type=click.Path(file_okay=False, exists=True, path_type=Path), metavar="[DIR]...")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The cluster repository.  [default: the current directory, when no DIR is given]",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would change, file by file; write nothing.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Several DIRs: repositories updated at once, one process each.  [default: CPU count]",
+)
+def update(repos: tuple[Path, ...], repo: Path | None, dry_run: bool, jobs: int | None) -> None:
+    """Update cluster repositories to this eksgen on a new branch, eksgen-update-VERSION.
+
+    Files you never changed take eksgen's new version; files you and eksgen both changed are merged
+    (conflicts are marked and nothing is committed); values.yaml is migrated, keeping your comments
+    and values, and rendered/ is rendered from it. Your checkout and main are not touched.
+    """
+    from generator import update as update_module
+
+    targets = [*repos, *([repo] if repo is not None else [])] or [Path(".")]
+    if len(targets) > 1:
+        from generator.update import many
+
+        report = many.update_many(targets, dry_run=dry_run, jobs=jobs)
+        click.echo("\n".join(report.lines()))
+        if report.interrupted:
+            raise many.Interrupted("interrupted; the repositories without a result were not updated")
+        if report.failed:
+            raise update_module.UpdateConflict(
+                f"{len(report.failed)} of {len(report.results)} repositories were not updated: "
+                f"{', '.join(map(str, report.failed))}"
+            )
+        return
+    if jobs is not None:
+        raise click.UsageError("--jobs needs several DIRs")
+    outcome = update_module.update(targets[0], dry_run=dry_run)
+    click.echo("\n".join(outcome.lines()))
+    if outcome.conflicts:
+        raise update_module.UpdateConflict(f"conflicts in {', '.join(outcome.conflicts)}")
+
+
+@cli.command()
 @click.option("--base", required=True, metavar="REF", help="The git ref the cluster is at (e.g. origin/main).")
 @click.option(
     "--repo",

@@ -24,6 +24,10 @@ from generator.answers import MAX_CLUSTER_NAME, Answers
 from generator.errors import EksgenError, TargetExistsError
 
 FALLBACK_GIT_IDENTITY = {"GIT_AUTHOR_NAME": "eksgen", "GIT_AUTHOR_EMAIL": "eksgen@localhost"}
+# The git trailer of a commit whose tree is exactly eksgen's output (`eksgen new`'s first commit, an
+# update's pristine parent): `eksgen update` three-way merges from the newest one HEAD reaches.
+VERSION_TRAILER = "Eksgen-Version"
+FIRST_COMMIT_SUBJECT = "Generate cluster repository with eksgen"
 
 
 def template_context(answers: Answers) -> dict:
@@ -77,9 +81,7 @@ def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = 
     staging = Path(tempfile.mkdtemp(prefix=f".eksgen-{answers.name}-", dir=output_dir))
     try:
         with _terminate_as_interrupt():
-            project = render_template(answers, staging)
-            toolchain.place(wheel, project)
-            render.write(project, render.render(project))
+            project = build(answers, staging, wheel)
             _first_commit(git, project)
             check_target(target)  # it may have appeared while we worked
             if target.exists():
@@ -88,6 +90,15 @@ def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def build(answers: Answers, output_dir: Path, wheel: Path | None) -> Path:
+    """Every file of the repository `eksgen new` makes (template, toolchain wheel, rendered/), in a new
+    directory under `output_dir`, without git; return it. `eksgen update` builds its new version here."""
+    project = render_template(answers, output_dir)
+    toolchain.place(wheel, project)
+    render.write(project, render.render(project))
+    return project
 
 
 def render_template(answers: Answers, output_dir: Path) -> Path:
@@ -127,7 +138,9 @@ def _first_commit(git: str, project: Path) -> None:
             "--quiet",
             "--no-verify",
             "-m",
-            "Generate cluster repository with eksgen",
+            FIRST_COMMIT_SUBJECT,
+            "-m",
+            f"{VERSION_TRAILER}: {generator.__version__}",
         ],
         cwd=project,
         env=env,
