@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the generator package of this checkout, also when not installed
 
-from generator import resources, scaffold, versions  # noqa: E402
+from generator import repotemplate, resources, versions  # noqa: E402
 from generator.answers import Answers  # noqa: E402
 from generator.layout import CHART, VALUES  # noqa: E402
 from generator.render import RELEASE, split_documents  # noqa: E402
@@ -246,17 +246,17 @@ def eksgen(*args: str | Path) -> list[str]:
 def cookiecutter_inputs(work: Path, answers: Answers) -> tuple[Path, Path]:
     """A replay file and a user config that make the cookiecutter CLI render what `eksgen new` renders.
 
-    The template reads a private dict, `_eks`, that scaffold.template_context() computes; cookiecutter
+    The template reads a private dict, `_eks`, that repotemplate.template_context() computes; cookiecutter
     never prompts for private variables and has no command-line syntax for a dict. A replay file is
     the context cookiecutter itself saves after a run and loads with --replay-file instead of
-    prompting, so it carries `_eks` exactly as scaffold.render_template passes it to generate_files.
+    prompting, so it carries `_eks` exactly as repotemplate.render_template passes it to generate_files.
     The user config (--config-file) keeps cookiecutter's own replay and clone directories inside the
     bench's temporary directory instead of ~/.cookiecutter_replay.
     """
     context = json.loads((resources.template_dir() / "cookiecutter.json").read_text(encoding="utf-8"))
     context |= {
         "cluster_name": answers.name,
-        "_eks": scaffold.template_context(answers),
+        "_eks": repotemplate.template_context(answers),
         "_template": str(resources.template_dir()),
     }
     replay = work / "replay" / "cookiecutter-template.json"

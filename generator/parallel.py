@@ -56,7 +56,7 @@ def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> l
     hand is interrupted (scaffold.generate cleans up after itself) and its result is None too.
     """
     results: list[R | None] = [None] * len(items)
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         if jobs <= 1 or len(items) <= 1:
             try:
                 for index, item in enumerate(items):
@@ -104,9 +104,9 @@ def _exit_with_parent(parent: int) -> None:
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C in this process while the work runs (main thread only); as
-    scaffold.generate does around one repository."""
+def terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C in this process while the work runs (main thread only), so that the
+    clean-up an interrupt runs also runs for a SIGTERM."""
 
     def _raise(signum, frame):  # noqa: ANN001
         raise KeyboardInterrupt

@@ -1,68 +1,25 @@
-"""`eksgen new`: cookiecutter renders the template into a staging directory next to the target,
-helm renders rendered/, git makes the first commit, and only then is the finished repository
+"""`eksgen new`: the repository's files are built (repotemplate.build) in a staging directory next to
+the target, git makes the first commit, and only then is the finished repository
 moved into place. Any failure or interrupt removes the staging directory, so a target either
 appears complete or not at all.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
-import signal
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-from cookiecutter.exceptions import CookiecutterException
-from cookiecutter.generate import generate_files
-
 import generator
-from generator import regions, render, resources, toolchain, tools, versions
-from generator.answers import MAX_CLUSTER_NAME, Answers
-from generator.errors import EksgenError, TargetExistsError
+from generator import toolchain, tools
+from generator.answers import Answers
+from generator.errors import TargetExistsError
+from generator.parallel import terminate_as_interrupt
+from generator.repotemplate import VERSION_TRAILER, build
 
 FALLBACK_GIT_IDENTITY = {"GIT_AUTHOR_NAME": "eksgen", "GIT_AUTHOR_EMAIL": "eksgen@localhost"}
-# The git trailer of a commit whose tree is exactly eksgen's output (`eksgen new`'s first commit, an
-# update's pristine parent): `eksgen update` three-way merges from the newest one HEAD reaches.
-VERSION_TRAILER = "Eksgen-Version"
 FIRST_COMMIT_SUBJECT = "Generate cluster repository with eksgen"
-
-
-def template_context(answers: Answers) -> dict:
-    """Everything the template needs, computed here so the template holds no logic."""
-    k8s = versions.KUBERNETES[answers.k8s_version]
-    return {
-        "cluster_name": answers.name,
-        "region": answers.region,
-        "k8s_version": answers.k8s_version,
-        "karpenter_version": answers.karpenter_version,
-        "instance_type": answers.instance_type,
-        "vpc_cidr": answers.vpc_cidr,
-        "capacity_types": answers.capacity_types,
-        "architectures": answers.architectures,
-        "environment": answers.environment,
-        "aws_account_id": answers.aws_account_id,
-        "codeowners": answers.codeowners,
-        "tags": answers.tags,
-        "answers": answers.as_config(),
-        "ami_alias": k8s.ami_alias,
-        "kubectl_version": k8s.kubectl,
-        "eksctl_version": versions.EKSCTL_VERSION,
-        "helm_version": versions.HELM_VERSION,
-        "helm_sha256": versions.HELM_SHA256,
-        "kubeconform_version": versions.KUBECONFORM_VERSION,
-        "kubeconform_sha256": versions.KUBECONFORM_SHA256,
-        "alpine_version": versions.ALPINE_VERSION,
-        "go_version": versions.GO_VERSION,
-        "kubectl_validate_version": versions.KUBECTL_VALIDATE_VERSION,
-        "eksgen_version": generator.__version__,
-        "k8s_versions": list(versions.KUBERNETES),
-        "karpenter_versions": list(versions.KARPENTER),
-        "regions": sorted(regions.REGIONS),
-        "max_cluster_name": MAX_CLUSTER_NAME,
-    }
 
 
 def check_target(target: Path) -> None:
@@ -80,7 +37,7 @@ def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = 
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".eksgen-{answers.name}-", dir=output_dir))
     try:
-        with _terminate_as_interrupt():
+        with terminate_as_interrupt():
             project = build(answers, staging, wheel)
             _first_commit(git, project)
             check_target(target)  # it may have appeared while we worked
@@ -90,34 +47,6 @@ def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = 
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
-
-
-def build(answers: Answers, output_dir: Path, wheel: Path | None) -> Path:
-    """Every file of the repository `eksgen new` makes (template, toolchain wheel, rendered/), in a new
-    directory under `output_dir`, without git; return it. `eksgen update` builds its new version here."""
-    project = render_template(answers, output_dir)
-    toolchain.place(wheel, project)
-    render.write(project, render.render(project))
-    return project
-
-
-def render_template(answers: Answers, output_dir: Path) -> Path:
-    """Run cookiecutter on the template; return the rendered project directory."""
-    template = resources.template_dir()
-    config = json.loads((template / "cookiecutter.json").read_text(encoding="utf-8"))
-    config["cluster_name"] = answers.name
-    config["_eks"] = template_context(answers)
-    config["_template"] = str(template)
-    try:
-        project = generate_files(
-            repo_dir=str(template),
-            context={"cookiecutter": config},
-            output_dir=str(output_dir),
-            accept_hooks=False,
-        )
-    except CookiecutterException as exc:
-        raise EksgenError(f"the cookiecutter template failed to render: {exc}") from exc
-    return Path(project)
 
 
 def _first_commit(git: str, project: Path) -> None:
@@ -145,21 +74,3 @@ def _first_commit(git: str, project: Path) -> None:
         cwd=project,
         env=env,
     )
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so that the cleanup above runs for both."""
-
-    def _raise(signum, frame):  # noqa: ANN001
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

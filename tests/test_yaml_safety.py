@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from generator import render, scaffold
+from generator import render, repotemplate
 from generator.answers import Answers
 
 TRICKY = [
@@ -121,7 +121,7 @@ def _readers():
 def test_names_and_tags_survive_every_file_exactly(name: str, tags: dict[str, str]):
     answers = Answers.from_raw(name, {"tags": tags})
     with tempfile.TemporaryDirectory() as tmp:
-        repo = scaffold.render_template(answers, Path(tmp))
+        repo = repotemplate.render_template(answers, Path(tmp))
         files = render.render(repo)
         for read in _readers():
             values = read((repo / "values.yaml").read_text())[0]

@@ -3,7 +3,7 @@
 Three trees meet (see merge.py): the base, eksgen's own output of the version the repository records,
 read from its history (the root commit for eksgen 0.1.0, else the newest commit with the trailer named
 in .eksgen.yaml); ours, HEAD; theirs, what `eksgen new` makes now from the recorded answers (built
-with scaffold.build, with the cluster's current Kubernetes and Karpenter versions). values.yaml is
+with repotemplate.build, with the cluster's current Kubernetes and Karpenter versions). values.yaml is
 migrated by code (migrations.py), rendered/ is rendered from it, and .eksgen.yaml and the toolchain
 image (Dockerfile, wheels) are eksgen's own, regenerated.
 
@@ -29,7 +29,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 import generator
-from generator import render, scaffold, toolchain, transaction
+from generator import render, repotemplate, toolchain, transaction
 from generator.answers import Answers
 from generator.errors import AnswerError, EksgenError
 from generator.update import gitrepo, merge, migrations
@@ -146,7 +146,7 @@ def update(repo: Path, dry_run: bool = False) -> Outcome:
     answers = _answers(record, _migrated(values_text, source, target, CommentedMap(), None)[0])
     outcome = Outcome(repo, source, target, dry_run=dry_run, branch=branch)
     with tempfile.TemporaryDirectory(prefix="eksgen-update-") as tmp:
-        project = scaffold.build(answers, Path(tmp), toolchain.wheel_for_image(None))
+        project = repotemplate.build(answers, Path(tmp), toolchain.wheel_for_image(None))
         theirs = _read_directory(project)
         new_values, outcome.notes = _migrated(values_text, source, target, _load(theirs[VALUES]), theirs)
         outcome.changes = _changes(base, ours, theirs, new_values, target, Path(tmp))
@@ -161,7 +161,7 @@ def update(repo: Path, dry_run: bool = False) -> Outcome:
             project,
             base_commit,
             f"eksgen {target}'s own output for this repository (the base of the next eksgen update)\n\n"
-            f"{scaffold.VERSION_TRAILER}: {target}",
+            f"{repotemplate.VERSION_TRAILER}: {target}",
         )
     _apply(repo, outcome, pristine, worktree)
     return outcome
