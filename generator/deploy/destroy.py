@@ -22,10 +22,10 @@ from pathlib import Path
 from generator.deploy import preflight
 from generator.deploy import target as target_module
 from generator.deploy.live import NAMESPACE, Live
-from generator.deploy.report import NOT_RUN, Report, StepResult, note, step
+from generator.deploy.report import Report, StepResult, note, reported, run_steps
 from generator.deploy.shell import Log, Runner
 from generator.deploy.steps import KARPENTER, KARPENTER_CRD
-from generator.errors import ConfirmationError, EksgenError, StepFailedError
+from generator.errors import ConfirmationError, StepFailedError
 
 NODEPOOLS = "nodepools.karpenter.sh"
 NODECLAIMS = "nodeclaims.karpenter.sh"
@@ -42,9 +42,7 @@ def destroy(
     wait_timeout: int = DEFAULT_WAIT,
     poll_seconds: float = 15.0,
 ) -> Report:
-    started = time.monotonic()
-    report = Report("destroy")
-    try:
+    with reported(Report("destroy"), summary) as report:
         target = target_module.load(repo, require_clean=False)
         report.cluster, report.region = target.cluster, target.region
         if confirm != target.cluster:
@@ -74,27 +72,11 @@ def destroy(
                     lambda s: _stack(live, runner, log, s),
                 ),
             ]
-            for i, (name, title, function) in enumerate(parts):
-                try:
-                    with step(report, runner, log, name, title) as result:
-                        function(result)
-                except BaseException:
-                    report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in parts[i + 1 :]]
-                    raise
+            run_steps(report, runner, log, parts)
         log(
             f"destroyed {target.cluster}; CloudWatch keeps the control-plane logs (/aws/eks/{target.cluster}/cluster) "
             "for their retention period"
         )
-    except EksgenError as exc:
-        report.error = exc.format_message()
-        raise
-    except BaseException as exc:  # interrupted, or a bug: the summary must not read as a success
-        report.error = f"stopped by {type(exc).__name__}: {exc}".rstrip(": ")
-        raise
-    finally:
-        report.seconds = time.monotonic() - started
-        if summary is not None:
-            report.append_to(summary)
     return report
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.deploy.shell import Log, Runner
+from generator.errors import EksgenError
 from generator.markdown_text import escape
 
 CHANGED, UNCHANGED, FAILED, NOT_RUN = "changed", "unchanged", "failed", "not run"
@@ -109,3 +110,35 @@ def step(report: Report, runner: Runner, log: Log, name: str, title: str) -> Ite
 def note(result: StepResult, log: Log, text: str) -> None:
     result.notes.append(text)
     log(f"  - {text}")
+
+
+@contextmanager
+def reported(report: Report, summary: Path | None) -> Iterator[Report]:
+    """A deploy or destroy, timed: whatever ends it early is the report's error (a summary must never
+    read as a success), and the report is appended to the step summary however it ends."""
+    started = time.monotonic()
+    try:
+        yield report
+    except EksgenError as exc:
+        report.error = exc.format_message()
+        raise
+    except BaseException as exc:  # interrupted, or a bug
+        report.error = f"stopped by {type(exc).__name__}: {exc}".rstrip(": ")
+        raise
+    finally:
+        report.seconds = time.monotonic() - started
+        if summary is not None:
+            report.append_to(summary)
+
+
+def run_steps(
+    report: Report, runner: Runner, log: Log, parts: Sequence[tuple[str, str, Callable[[StepResult], None]]]
+) -> None:
+    """The steps in order; when one fails, those after it are in the report as not run."""
+    for i, (name, title, function) in enumerate(parts):
+        try:
+            with step(report, runner, log, name, title) as result:
+                function(result)
+        except BaseException:
+            report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in parts[i + 1 :]]
+            raise

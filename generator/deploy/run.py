@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,24 +12,16 @@ from generator import tools
 from generator.deploy import preflight, record, steps
 from generator.deploy import target as target_module
 from generator.deploy.live import Live
-from generator.deploy.report import NOT_RUN, Report, StepResult, step
+from generator.deploy.report import Report, StepResult, reported, run_steps
 from generator.deploy.shell import Log, Runner
 from generator.deploy.target import Target
-from generator.errors import EksgenError, PlanBlockedError, PreflightError
+from generator.errors import PlanBlockedError, PreflightError
 from generator.plan import cluster as cluster_plan
 from generator.plan.model import PHASES, Action, Blocker
 
-# The plan's phases that eksctl and the aws CLI apply to the cluster itself.
-CLUSTER_PHASES = (
-    "control-plane",
-    "addons",
-    "node-groups",
-    "node-group-removals",
-    "identity-and-access",
-    "endpoints",
-    "logging",
-    "tags",
-)
+# The plan's phases that eksctl and the aws CLI apply to the cluster itself (the others: Karpenter's
+# stack and controller, and the manifests, have steps of their own).
+CLUSTER_PHASES = tuple(p for p in PHASES if p not in ("karpenter-prerequisites", "karpenter-controller", "manifests"))
 DEFAULT_WAIT = 600
 
 StepFunction = Callable[[steps.Deployment, StepResult], None]
@@ -38,9 +29,7 @@ StepFunction = Callable[[steps.Deployment, StepResult], None]
 
 def deploy(repo: Path, *, log: Log, summary: Path | None = None, wait_timeout: int = DEFAULT_WAIT) -> Report:
     """Make the cluster what rendered/ at HEAD says; the report is also appended to `summary` (markdown)."""
-    started = time.monotonic()
-    report = Report("deploy")
-    try:
+    with reported(Report("deploy"), summary) as report:
         target = target_module.load(repo)
         report.cluster, report.region, report.head = target.cluster, target.region, target.short
         log(f"eksgen deploy: cluster {target.cluster} in {target.region}, HEAD {target.short} ({target.subject})")
@@ -51,44 +40,42 @@ def deploy(repo: Path, *, log: Log, summary: Path | None = None, wait_timeout: i
             report.account = preflight.run(target, runner, log).account
             live = Live(runner, target, kubeconfig)
             deployment = _planned(target, runner, live, log, report, wait_timeout)
-            _run_steps(
-                deployment,
-                [
-                    ("prerequisites", f"Karpenter's AWS prerequisites (stack {live.stack_name})", steps.prerequisites),
-                    ("cluster", f"EKS cluster {target.cluster}", steps.cluster),
-                    ("karpenter", f"Karpenter {target.karpenter_version} (CRDs and controller)", steps.karpenter),
-                    ("cluster-changes", "ClusterConfig changes", steps.cluster_changes),
-                    ("manifests", "rendered/manifests/ (NodePool, EC2NodeClass, StorageClass)", steps.manifests),
-                    ("readiness", "Karpenter available, EC2NodeClasses and NodePools Ready", steps.readiness),
-                    ("record", "the deployed commit, recorded on the cluster", steps.record_step),
-                ],
-            )
+            parts: list[tuple[str, str, StepFunction]] = [
+                (
+                    "prerequisites",
+                    f"Karpenter's AWS prerequisites (stack {live.stack_name})",
+                    steps.prerequisites,
+                ),
+                ("cluster", f"EKS cluster {target.cluster}", steps.cluster),
+                (
+                    "karpenter",
+                    f"Karpenter {target.karpenter_version} (CRDs and controller)",
+                    steps.karpenter,
+                ),
+                ("cluster-changes", "ClusterConfig changes", steps.cluster_changes),
+                (
+                    "manifests",
+                    "rendered/manifests/ (NodePool, EC2NodeClass, StorageClass)",
+                    steps.manifests,
+                ),
+                (
+                    "readiness",
+                    "Karpenter available, EC2NodeClasses and NodePools Ready",
+                    steps.readiness,
+                ),
+                ("record", "the deployed commit, recorded on the cluster", steps.record_step),
+            ]
+            run_steps(report, runner, log, [(n, t, _bound(f, deployment)) for n, t, f in parts])
         count = sum(len(s.commands) for s in report.steps)
         log(
             f"deployed {target.short} to {target.cluster}: "
             + (f"{count} change{'s' if count != 1 else ''}" if count else "nothing had to change")
         )
-    except EksgenError as exc:
-        report.error = exc.format_message()
-        raise
-    except BaseException as exc:  # interrupted, or a bug: the summary must not read as a success
-        report.error = f"stopped by {type(exc).__name__}: {exc}".rstrip(": ")
-        raise
-    finally:
-        report.seconds = time.monotonic() - started
-        if summary is not None:
-            report.append_to(summary)
     return report
 
 
-def _run_steps(d: steps.Deployment, plan: list[tuple[str, str, StepFunction]]) -> None:
-    for i, (name, title, function) in enumerate(plan):
-        try:
-            with step(d.report, d.runner, d.log, name, title) as result:
-                function(d, result)
-        except BaseException:
-            d.report.steps += [StepResult(n, t, NOT_RUN) for n, t, _ in plan[i + 1 :]]
-            raise
+def _bound(function: StepFunction, deployment: steps.Deployment) -> Callable[[StepResult], None]:
+    return lambda result: function(deployment, result)
 
 
 def _planned(
