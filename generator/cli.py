@@ -14,8 +14,6 @@ import traceback
 from pathlib import Path
 
 import click
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 import generator
 from generator import answers as answers_module
@@ -553,12 +551,12 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
 
 
 def _read_config(path: Path) -> dict:
+    from generator import repofiles
+
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnswerError("--config", str(path), f"cannot be read: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise AnswerError("--config", str(path), f"not valid YAML: {exc}") from None
+        data = repofiles.load_file(path)
+    except repofiles.UnreadableFile as exc:  # a bad parameter: exit 2, naming the option and the file
+        raise AnswerError("--config", str(path), exc.cause) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -599,6 +597,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the file system said no (full, read-only, gone): the user's to fix, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: say so, keep the traceback out of the user's way
         if os.environ.get("EKSGEN_DEBUG") == "1":
             traceback.print_exc()

@@ -19,11 +19,12 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from generator import render, transaction, versions
+from generator import render, repofiles, transaction, versions
 from generator.errors import AnswerError, EksgenError
 from generator.validate.context import dotted
 from generator.validate.schema import SCHEMA, schema_errors
 
+MAX_VALUE = 64 * 1024  # characters of one VALUE; values.yaml's longest strings are a few hundred
 _SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 
 
@@ -61,14 +62,14 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
 
 def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     values_path = repo / render.VALUES
+    render.load_values(repo)  # a cluster repository's values.yaml, read as every command reads it
     yaml = _round_trip()
-    with open(values_path, encoding="utf-8", newline="") as handle:  # as written: CRLF stays CRLF
-        original = handle.read()
+    original = repofiles.read_text(repo, values_path, symlinks=True)  # as written: CRLF stays CRLF
+    document = repofiles.load_yaml(original, str(render.VALUES), yaml)
     try:
-        document = yaml.load(original)
-    except YAMLError as exc:
-        raise EksgenError(f"{values_path}: not valid YAML: {exc}") from None
-    schema = json.loads((repo / SCHEMA).read_text(encoding="utf-8"))
+        schema = json.loads(repofiles.read_text(repo, repo / SCHEMA, symlinks=True))
+    except json.JSONDecodeError as exc:
+        raise EksgenError(f"{SCHEMA}: not valid JSON: {exc}") from None
     changed = []
     for text in assignments:
         assignment = parse_assignment(text)
@@ -144,10 +145,18 @@ def _resolve(schema: dict, node: dict) -> dict:
 def _typed(assignment: Assignment, schema: dict) -> object:
     """The value as YAML reads it, but kept as typed where the schema wants a string
     (so limits.cpu=2000 and eksVersion=1.32 stay the strings "2000" and "1.32")."""
+    key = dotted(list(assignment.path))
+    if len(assignment.raw) > MAX_VALUE:
+        raise AnswerError(key, assignment.raw[:40] + "...", f"is {len(assignment.raw)} characters; at most {MAX_VALUE}")
     try:
-        value = YAML(typ="safe", pure=True).load(assignment.raw) if assignment.raw.strip() else ""
+        for event in YAML(typ="safe", pure=True).parse(assignment.raw):
+            if getattr(event, "anchor", None) is not None:  # &a or *a: quote the value to mean the text
+                raise AnswerError(key, assignment.raw, "YAML anchors and aliases are not values; quote it for text")
+        value = repofiles.load_yaml(assignment.raw, key) if assignment.raw.strip() else ""
     except YAMLError as exc:
-        raise AnswerError(".".join(map(str, assignment.path)), assignment.raw, f"not a YAML value: {exc}") from None
+        raise AnswerError(key, assignment.raw, f"not a YAML value: {exc}") from None
+    except repofiles.UnreadableFile as exc:
+        raise AnswerError(key, assignment.raw, exc.cause.replace("not valid YAML", "not a YAML value")) from None
     if schema.get("type") == "string" and not isinstance(value, str) and not isinstance(value, (list, dict)):
         return assignment.raw
     return value
