@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
+from ruamel.yaml.composer import Composer, MaxDepthExceededError
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import AliasEvent
 
@@ -67,11 +67,11 @@ def load_yaml(text: str, name: str, loader: YAML | None = None) -> Any:
         return loader.load(text)
     except _AliasFound as found:
         raise UnreadableFile(name, f"uses a YAML alias (*{found.anchor}); eksgen reads YAML without aliases") from None
+    except (MaxDepthExceededError, RecursionError):
+        raise UnreadableFile(name, f"nests deeper than {MAX_DEPTH} levels") from None
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise UnreadableFile(name, f"not valid YAML: {exc}", mark.line + 1 if mark else None) from None
-    except RecursionError:
-        raise UnreadableFile(name, f"nests deeper than {MAX_DEPTH} levels") from None
 
 
 def load_file(path: Path, repo: Path | None = None, loader: YAML | None = None) -> Any:

@@ -524,3 +524,131 @@ def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_fil
         assert result.exit_code == 1, result.output
         assert "rendered/manifests/extra.yaml" in result.output, result.output
         assert "top secret" not in result.output and "internal error" not in result.output
+
+
+# ---- item 9: --config, --fleet, values.yaml and set values, through the one reader (repofiles) --------------
+def _plant(path: Path, kind: str) -> Path:
+    """A file as a hostile or careless user leaves it: an alias bomb, a huge file, a device behind a
+    symlink, a FIFO, a directory, bytes that are not UTF-8, a symlink to nothing."""
+    if kind == "alias-bomb":
+        path.write_text(ALIAS_BOMB)
+    elif kind == "huge":
+        path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "not-utf8":
+        path.write_bytes(b"region: \xff\xfe\n")
+    elif kind == "dangling":
+        path.symlink_to(path.parent / "nowhere")
+    return path
+
+
+GIVEN_FILE_CAUSES = {
+    "alias-bomb": "uses a YAML alias (*a)",
+    "huge": "bytes; eksgen reads files of at most 4194304",
+    "dev-zero": "is a device, not a regular file",
+    "fifo": "is a FIFO, not a regular file",
+    "directory": "is a directory",  # click's own check of the parameter
+    "not-utf8": "is not UTF-8 text (byte 8)",
+    "dangling": "is a symlink to nothing (dangling)",
+}
+
+
+def _eksgen(*args: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """eksgen as the console script runs it: generator.entry, then cli.main, the one error boundary."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("option", ["--config", "--fleet"])
+@pytest.mark.parametrize("kind", list(GIVEN_FILE_CAUSES))
+def test_item_9_config_and_fleet_files_are_read_bounded_and_alias_free(tmp_path, option, kind):
+    """A file named by --config or --fleet may be reached through a symlink, but must end at a regular file of at
+    most 4 MiB of UTF-8 YAML without aliases (the 417-byte billion laughs grows to gigabytes). Each fails fast
+    (a FIFO or /dev/zero would never end) as a bad parameter, exit 2, naming the option, the file and the cause."""
+    if kind == "dangling" and option == "--fleet":
+        pytest.skip("--fleet is click.Path(exists=True): click refuses a missing file itself")
+    path = _plant(tmp_path / "answers.yaml", kind)
+    out = tmp_path / "out"
+    args = ["new", "ok", "--no-input"] if option == "--config" else ["new"]
+    result = _eksgen(*args, option, path, "--output-dir", out, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert str(path) in result.stderr and GIVEN_FILE_CAUSES[kind] in result.stderr, result.stderr
+    if kind != "directory":
+        assert f"Error: {option} '{path}': " in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_item_9_a_config_file_through_a_symlink_to_a_regular_file_is_read(cli_invoke, tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_text("region: eu-west-1\n")
+    (tmp_path / "link.yaml").symlink_to(real)
+    result = cli_invoke("new", "ok", "--config", tmp_path / "link.yaml", "--output-dir", tmp_path / "out", "--no-input")
+    assert result.exit_code == 0, result.output
+    assert "eu-west-1" in (tmp_path / "out" / "ok" / "values.yaml").read_text()
+
+
+VALUES_CAUSES = {
+    "alias-bomb": "values.yaml: uses a YAML alias (*a)",
+    "huge": "values.yaml: is 5242883 bytes",
+    "dev-zero": "values.yaml: is a symlink out of the repository",
+    "fifo": "values.yaml: is a FIFO, not a regular file",
+    "not-utf8": "values.yaml: is not UTF-8 text (byte 8)",
+    "symlink-out": "values.yaml: is a symlink out of the repository",
+}
+
+
+@pytest.mark.parametrize("kind", list(VALUES_CAUSES))
+def test_item_9_values_yaml_is_read_by_the_same_reader_in_every_command(repo, tmp_path, kind):
+    """values.yaml comes with a pull request: set, render, validate and plan read it as a regular file of the
+    repository (a symlink only to another of its files), bounded, UTF-8, alias-free; exit 1 naming it."""
+    values = repo / "values.yaml"
+    values.unlink()
+    if kind == "symlink-out":
+        secret = tmp_path / "secret.yaml"
+        secret.write_text("top: secret\n")
+        values.symlink_to(secret)
+    else:
+        _plant(values, kind)
+    for args in (
+        ["set", "--repo", repo, "karpenter.nodePool.limits.cpu=2000"],
+        ["render", "--repo", repo],
+        ["validate", repo, "--only", "values"],
+        ["plan", "--repo", repo, "--base", "main"],
+    ):
+        result = _eksgen(*args, timeout=60)
+        output = result.stdout + result.stderr
+        assert result.returncode == 1, (args, output)
+        assert VALUES_CAUSES[kind] in output, (args, output)
+        assert "internal error" not in output and "Traceback" not in output and "secret" not in output
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("*a", "YAML anchors and aliases are not values"),
+        ("&a x", "YAML anchors and aliases are not values"),
+        ("{a: &a [x, x], b: *a}", "YAML anchors and aliases are not values"),
+        ("[" * 200 + "]" * 200, "nests deeper than 64 levels"),
+        ("x" * (64 * 1024 + 1), "65537 characters; at most 65536"),
+    ],
+    ids=["alias", "anchor", "anchor-and-alias", "deep", "huge"],
+)
+def test_item_9_set_values_with_anchors_aliases_or_no_bounds_are_refused(cli_invoke, repo, value, rule):
+    """`eksgen set KEY=VALUE` reads VALUE as YAML: an anchor or alias is refused (quote it to mean the text:
+    tags.team='"*a"'), as are a value nested deeper than values.yaml ever is and one longer than 64 KiB."""
+    before = (repo / "values.yaml").read_bytes()
+    result = cli_invoke("set", "--repo", repo, f"tags.team={value}")
+    assert result.exit_code == 2, result.output
+    assert "tags.team" in result.output and rule in result.output
+    assert (repo / "values.yaml").read_bytes() == before
+    quoted = cli_invoke("set", "--repo", repo, 'tags.team="*a"')  # the text *a, which the tag rules then judge
+    assert quoted.exit_code == 2 and "'*a'" in quoted.output and "anchors" not in quoted.output, quoted.output
