@@ -10,6 +10,7 @@ an unknown `validate --only` check is a bad parameter (exit 2).
 from __future__ import annotations
 
 import ast
+import contextlib
 import html
 import json
 import os
@@ -652,3 +653,166 @@ def test_item_9_set_values_with_anchors_aliases_or_no_bounds_are_refused(cli_inv
     assert (repo / "values.yaml").read_bytes() == before
     quoted = cli_invoke("set", "--repo", repo, 'tags.team="*a"')  # the text *a, which the tag rules then judge
     assert quoted.exit_code == 2 and "'*a'" in quoted.output and "anchors" not in quoted.output, quoted.output
+
+
+# ---- item 11: what the user or the file system causes is an Error naming the file, never an internal error ---
+@contextlib.contextmanager
+def _tmpfs(where: Path, *options: str):
+    """A tiny file system of its own (full after a few kilobytes, or read-only), where the machine allows
+    mounting one (root with CAP_SYS_ADMIN); the test is skipped elsewhere."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join(["size=64k", *options]), "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _case_set_not_a_repo(tmp_path, pristine):
+    (tmp_path / "plain").mkdir()
+    return ["set", "--repo", tmp_path / "plain", "tags.team=x"], 1, f"{tmp_path / 'plain'}"
+
+
+def _case_set_missing_repo(tmp_path, pristine):
+    return ["set", "--repo", tmp_path / "nope", "tags.team=x"], 2, f"{tmp_path / 'nope'}"
+
+
+def _case_output_dir_dangling(tmp_path, pristine):
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path / "out"], 1, f"{tmp_path / 'out'}"
+
+
+def _case_target_is_a_file(tmp_path, pristine):
+    (tmp_path / "ok").write_text("mine\n")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path], 1, f"{tmp_path / 'ok'}"
+
+
+def _case_target_dangling(tmp_path, pristine):
+    (tmp_path / "ok").symlink_to(tmp_path / "gone")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path], 1, f"{tmp_path / 'ok'}"
+
+
+def _case_values_not_utf8(tmp_path, pristine):
+    repo = tmp_path / "repo"
+    shutil.copytree(pristine, repo)
+    (repo / "values.yaml").write_bytes(b"clusterName: \xff\n")
+    return ["validate", repo, "--only", "values,policy"], 1, "values.yaml"
+
+
+def _case_unknown_check(tmp_path, pristine):
+    return ["validate", tmp_path, "--only", "nope"], 2, "'--only'"
+
+
+FILE_SYSTEM_CASES = {
+    "set --repo: not a cluster repository": _case_set_not_a_repo,
+    "set --repo: does not exist": _case_set_missing_repo,
+    "new --output-dir: a dangling symlink": _case_output_dir_dangling,
+    "new: the target is a file": _case_target_is_a_file,
+    "new: the target is a dangling symlink": _case_target_dangling,
+    "validate: values.yaml is not UTF-8": _case_values_not_utf8,
+    "validate --only nope": _case_unknown_check,
+}
+
+
+@pytest.mark.parametrize("case", list(FILE_SYSTEM_CASES))
+def test_item_11_user_caused_failures_are_errors_naming_the_file(pristine, tmp_path, case):
+    """Through the real console script (generator.entry, cli.main's boundary): exit 1 for what cannot be done,
+    2 for a bad parameter, the file named, never "internal error", nothing of the user's overwritten."""
+    args, code, named = FILE_SYSTEM_CASES[case](tmp_path, pristine)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_symlink()}
+    result = _eksgen(*args)
+    output = result.stdout + result.stderr  # validate reports a check's findings on stdout
+    assert result.returncode == code, output
+    assert "Error:" in result.stderr and named in output, output
+    assert "internal error" not in output and "Traceback" not in output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_item_11_a_read_only_output_directory(tmp_path):
+    with _tmpfs(tmp_path / "ro", "ro") as read_only:
+        result = _eksgen("new", "ok", "--no-input", "--output-dir", read_only)
+    assert result.returncode == 1, result.stderr
+    assert f"Error: {read_only}" in result.stderr and "Read-only file system" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_item_11_a_full_disk_leaves_nothing_half_written(tmp_path, pristine):
+    """A 64 KiB tmpfs fills up while `new` writes the repository (ENOSPC from the kernel, not simulated): the
+    error names the file, the staging directory is gone and no target appears. `plan --output` onto the full
+    file system keeps the old plan file whole (transaction.write_file)."""
+    with _tmpfs(tmp_path / "full") as full:
+        result = _eksgen("new", "ok", "--no-input", "--output-dir", full)
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in result.stderr and str(full) in result.stderr, result.stderr
+        assert "internal error" not in result.stderr
+        assert list(full.iterdir()) == []
+        old = full / "plan.md"
+        old.write_text("old plan\n")
+        with contextlib.suppress(OSError), open(full / "filler", "wb") as filler:  # fill it to the last byte
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        result = _eksgen("plan", "--repo", pristine, "--base", "main", "--output", old)
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in result.stderr and "internal error" not in result.stderr
+        assert old.read_text() == "old plan\n"
+
+
+def test_item_11_values_yaml_that_cannot_be_opened_is_named(monkeypatch, capsys, repo):
+    """Permission denied reading values.yaml. Tests run as root here (a chmod 000 file stays readable), so the
+    kernel's EACCES is raised for that one path by a patched os.open; the path through eksgen is the real one."""
+    from generator import cli
+
+    real_open = os.open
+
+    def denying(path, flags, *args, **kwargs):
+        if Path(path).name == "values.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denying)
+    monkeypatch.setattr("sys.argv", ["eksgen", "set", "--repo", str(repo), "tags.team=x"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1, err
+    assert "Error: values.yaml: cannot read it (Permission denied)" in err and "internal error" not in err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bootstrap.py reads .eksgen.yaml itself; it switches to repofiles.load_file(path, repo) at the merge",
+)
+def test_item_11_a_non_utf8_eksgen_yaml_is_named(repo):
+    (repo / ".eksgen.yaml").write_bytes(b"answers:\n  github-repo: \xff\n")
+    result = _eksgen("bootstrap", "--repo", repo, "--legacy-subject")
+    assert result.returncode == 1 and ".eksgen.yaml" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_item_11_ctrl_c_while_python_imports_the_command_line():
+    """The console script is generator.entry:main, which imports the command line inside its own handler: a
+    Ctrl-C while click or ruamel.yaml load prints one line and exits 130, with no traceback. Here the Ctrl-C
+    arrives at a fixed moment (the import of ruamel.yaml). Not covered, and not coverable in Python: a Ctrl-C
+    during the interpreter's own start-up or the import of generator/__init__.py and generator/entry.py."""
+    import sys
+
+    tomllib = __import__("tomllib")
+    scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"eksgen": "generator.entry:main"}
+    program = (
+        "import sys\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ruamel.yaml':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "from generator.entry import main\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program, "--version"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (130, "\ninterrupted\n")
