@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from generator import render, repofiles, transaction, versions
+from generator import render, repofiles, rules, transaction, versions
 from generator.errors import AnswerError, EksgenError
 from generator.validate.context import dotted
 from generator.validate.schema import SCHEMA, schema_errors
@@ -79,6 +79,7 @@ def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     errors = schema_errors(document, schema)
     if errors:
         raise AnswerError("KEY=VALUE", " ".join(assignments), "; ".join(f"{path}: {msg}" for path, msg in errors))
+    rules.check_values(document)  # what `eksgen new` refuses, `set` refuses too (private CIDR, AWS's tag rules)
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     updated = buffer.getvalue()
