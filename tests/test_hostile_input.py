@@ -816,3 +816,83 @@ def test_item_11_ctrl_c_while_python_imports_the_command_line():
     )
     result = subprocess.run([sys.executable, "-c", program, "--version"], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr) == (130, "\ninterrupted\n")
+
+
+# ---- issue 14: one rule set (generator/rules.py) for new, set and the chart's schema ---------------------------
+AGREEMENT = [
+    # (answer of `new`, its values.yaml key, the value)
+    ("vpc-cidr", "vpc.cidr", "8.8.0.0/16"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.0/8"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.0/24"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.1/16"),
+    ("vpc-cidr", "vpc.cidr", "172.20.0.0/16"),
+    ("tags", "tags", {"team": "\U0001f600"}),
+    ("tags", "tags", {"\U0001f600": "x"}),
+    ("tags", "tags", {"aws:x": "y"}),
+    ("tags", "tags", {"ключ": "значение"}),
+    ("environment", "environment", "prod/eu"),
+    ("environment", "environment", "prod eu"),
+    ("aws-account-id", "awsAccountId", "12345678901"),
+    ("aws-account-id", "awsAccountId", "123456789012"),
+]
+
+
+@pytest.mark.parametrize(("answer", "key", "value"), AGREEMENT, ids=lambda v: repr(v)[:24])
+def test_issue_14_set_accepts_exactly_what_new_accepts(cli_invoke, repo, answer, key, value):
+    """`eksgen set` runs the answer-level rules of `eksgen new` (rules.check_values) after the schema: a public
+    CIDR (8.8.0.0/16) or an emoji tag, which the schema cannot express, are refused by both, with the same rule.
+    AWS's tag rules: keys 1-128 and values 0-256 characters of [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@], no aws: prefix,
+    at most 50 per resource ("Tagging AWS resources", https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html;
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html)."""
+    try:
+        Answers.from_raw("ok", {answer: value})
+        new_error = None
+    except AnswerError as exc:
+        new_error = exc.rule
+    text = json.dumps(value, ensure_ascii=False)
+    result = cli_invoke("set", "--repo", repo, f"{key}={text}")
+    if new_error is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2, result.output
+        assert new_error in result.output or "should not be valid" in result.output or "does not match" in result.output
+
+
+def test_issue_14_the_chart_schema_states_the_rules_of_rules_py(pristine):
+    """The chart's values.schema.json (helm and `eksgen validate` read it) carries rules.py's patterns and limits;
+    this fails when one of them changes without the other."""
+    from generator import rules
+
+    schema = json.loads((pristine / SCHEMA).read_text(encoding="utf-8"))
+    props = schema["properties"]
+    assert props["clusterName"]["pattern"] == rules.CLUSTER_NAME.pattern
+    assert props["clusterName"]["maxLength"] == rules.MAX_CLUSTER_NAME
+    assert props["environment"]["pattern"] == rules.ENVIRONMENT.pattern
+    digits = rules.ACCOUNT_ID.pattern.removeprefix("^").removesuffix("$")
+    assert props["awsAccountId"]["pattern"] == f"^({digits})?$"  # empty: no account yet
+    assert props["managedNodeGroup"]["properties"]["instanceType"]["pattern"] == rules.INSTANCE_TYPE.pattern
+    tags = props["tags"]
+    assert tags["maxProperties"] == rules.MAX_USER_TAGS
+    assert (tags["propertyNames"]["minLength"], tags["propertyNames"]["maxLength"]) == (1, rules.MAX_TAG_KEY)
+    assert tags["additionalProperties"]["maxLength"] == rules.MAX_TAG_VALUE
+    (reserved,) = [
+        p["not"]["pattern"] for p in tags["propertyNames"]["allOf"] if p["not"]["pattern"].startswith("^(-|")
+    ]
+
+    def anycase(text: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+    def dots(text: str) -> str:
+        return text.replace(".", "\\.")
+
+    prefixes = ["-", anycase("aws:"), anycase("file") + "[bB]?://", anycase("http") + "[sS]?://"]
+    prefixes += [dots(p) for p in rules.RESERVED_TAG_PREFIXES]
+    keys = "|".join(
+        [
+            "karpenter\\.sh/(discovery|nodepool|nodeclaim)",
+            *(dots(k) for k in rules.RESERVED_TAG_KEYS if not k.startswith("karpenter.sh/")),
+        ]
+    )
+    assert reserved == f"^({'|'.join(prefixes)}|({keys})$)"
+    assert {"-", "file://", "fileb://", "http://", "https://"} == set(rules.COMMAND_LINE_PREFIXES)
+    assert str(rules.VPC_PREFIXES) == "(16, 21)" and "/16 to /21" in (pristine / "values.yaml").read_text()
