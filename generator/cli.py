@@ -337,6 +337,35 @@ def set_command(assignments: tuple[str, ...], repo: Path) -> None:
 
 
 @cli.command()
+@click.argument("key", metavar="KEY")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
+def get(key: str, repo: Path) -> None:
+    """Print one value of values.yaml (a dotted KEY such as environment or vpc.cidr), as YAML reads it.
+
+    Fails (exit 1) when the key is missing, empty or not a single value: scripts can trust what it prints.
+    """
+    from generator import render as render_module
+    from generator.errors import EksgenError
+
+    node: object = render_module.load_values(repo)
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is None or node == "" or isinstance(node, (dict, list)):
+        shown = "missing" if node is None else "empty" if node == "" else "not a single value"
+        raise EksgenError(f"{repo / render_module.VALUES}: {key} is {shown}")
+    text = str(node).lower() if isinstance(node, bool) else str(node)
+    if "\n" in text or "\r" in text:
+        raise EksgenError(f"{repo / render_module.VALUES}: {key} spans several lines; it must be one line")
+    click.echo(text)
+
+
+@cli.command()
 @click.option("--base", required=True, metavar="REF", help="The git ref the cluster is at (e.g. origin/main).")
 @click.option(
     "--repo",
