@@ -5,6 +5,13 @@ values.schema.json (so `eksgen set` and `eksgen validate`), and reach the aws CL
 Item 2: every repository string in the plan comment is escaped. Item 3: the fleet table shows control
 characters as escapes. Item 4: `new` quotes the `cd` line; GitHub's reserved repository names are refused;
 an unknown `validate --only` check is a bad parameter (exit 2).
+Item 9: every file eksgen reads as data goes through generator/repofiles.py (regular file, 4 MiB, UTF-8, no YAML
+aliases): rendered/ (exit 1), --config and --fleet (a bad parameter: exit 2, naming the option and the file),
+values.yaml in set/render/validate/plan (exit 1), and set's VALUEs (no anchors or aliases, bounded; exit 2).
+Item 11: user- and file-system-caused failures (not a repository, dangling symlinks, a file as the target,
+read-only and full file systems, EACCES, non-UTF-8 values.yaml, Ctrl-C during imports) are `Error: <file>: ...`
+through the real console script, never "internal error". Item 12: eks-accelerator.sh environment asks
+`eksgen get environment`. Issue 14: generator/rules.py is the one rule set of new and set; the schema agrees.
 """
 
 from __future__ import annotations
@@ -896,3 +903,59 @@ def test_issue_14_the_chart_schema_states_the_rules_of_rules_py(pristine):
     assert reserved == f"^({'|'.join(prefixes)}|({keys})$)"
     assert {"-", "file://", "fileb://", "http://", "https://"} == set(rules.COMMAND_LINE_PREFIXES)
     assert str(rules.VPC_PREFIXES) == "(16, 21)" and "/16 to /21" in (pristine / "values.yaml").read_text()
+
+
+# ---- item 12: eks-accelerator.sh environment reads values.yaml through eksgen -------------------------------
+ENVIRONMENTS = [
+    ("block", "environment: prod eu\n", "prod eu"),
+    ("quoted", 'environment: "prod eu" # deploys\n', "prod eu"),
+    ("single-quoted", "environment: 'it''s'\n", "it's"),
+    ("flow-map", "{clusterName: demo, environment: staging}\n", "staging"),
+    ("folded-plain", "environment: prod\n  eu\n", "prod eu"),
+    ("multi-line", "environment: |\n  prod\n  eu\n", None),
+    ("nested", "environment: {name: prod}\n", None),
+    ("missing", "clusterName: demo\n", None),
+    ("empty", 'environment: ""\n', None),
+    ("null", "environment:\n", None),
+    ("indented-decoy", "other:\n  environment: decoy\nenvironment: real\n", "real"),
+    ("not-utf8", b"environment: \xff\n", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [e[1:] for e in ENVIRONMENTS], ids=[e[0] for e in ENVIRONMENTS])
+def test_item_12_the_entrypoint_prints_the_environment_yaml_reads_or_fails(pristine, tmp_path, text, expected):
+    """The deploy and destroy workflows name their job's GitHub environment with `./eks-accelerator.sh
+    environment`. It asks eksgen (`eksgen get environment`, the reader of every command), so it prints what a
+    YAML parser reads, or fails (non-zero, a message) for a missing, empty, nested or multi-line value; the
+    workflow step assigns the output first, so the failure fails the step instead of naming no environment."""
+    import yaml as pyyaml
+
+    repo = tmp_path / "repo"
+    shutil.copytree(pristine, repo)
+    values = repo / "values.yaml"
+    values.write_bytes(text if isinstance(text, bytes) else text.encode())
+    env = {**os.environ, "EKS_ACCELERATOR_MODE": "native"}
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "environment"], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+    )
+    if expected is None:
+        assert result.returncode != 0 and result.stdout == "", result
+        assert "values.yaml" in result.stderr and "internal error" not in result.stderr, result.stderr
+        return
+    assert pyyaml.safe_load(text)["environment"] == expected  # what a YAML parser says
+    assert (result.returncode, result.stdout) == (0, f"{expected}\n"), result.stderr
+
+
+def test_item_12_the_workflow_steps_fail_when_the_environment_cannot_be_read(pristine):
+    """`echo "name=$(cmd)"` succeeds whatever cmd does; the step assigns first (bash -e stops there)."""
+    for name in ("deploy.yml", "destroy.yml"):
+        workflow = pyyaml_load(pristine / ".github/workflows" / name)
+        (step,) = [s for s in workflow["jobs"]["target"]["steps"] if s.get("id") == "environment"]
+        assert step["run"].splitlines()[0] == 'name="$(./eks-accelerator.sh environment)"'
+        assert step["env"] == {"EKS_ACCELERATOR_MODE": "native"}
+
+
+def pyyaml_load(path: Path) -> dict:
+    import yaml as pyyaml
+
+    return pyyaml.safe_load(path.read_text(encoding="utf-8"))
