@@ -14,8 +14,6 @@ import traceback
 from pathlib import Path
 
 import click
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 import generator
 from generator import answers as answers_module
@@ -383,6 +381,36 @@ def update(repos: tuple[Path, ...], repo: Path | None, dry_run: bool, jobs: int 
 
 
 @cli.command()
+@click.argument("key", metavar="KEY")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The cluster repository.",
+)
+def get(key: str, repo: Path) -> None:
+    """Print one value of values.yaml (a dotted KEY such as environment or vpc.cidr), as YAML reads it.
+
+    Fails (exit 1) when the key is missing, empty or not a single value: scripts can trust what it prints.
+    """
+    from generator import render as render_module
+    from generator.errors import EksgenError
+    from generator.layout import VALUES
+
+    node: object = render_module.load_values(repo)
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is None or node == "" or isinstance(node, (dict, list)):
+        shown = "missing" if node is None else "empty" if node == "" else "not a single value"
+        raise EksgenError(f"{repo / VALUES}: {key} is {shown}")
+    text = str(node).lower() if isinstance(node, bool) else str(node)
+    if "\n" in text or "\r" in text:
+        raise EksgenError(f"{repo / VALUES}: {key} spans several lines; it must be one line")
+    click.echo(text)
+
+
+@cli.command()
 @click.option("--base", required=True, metavar="REF", help="The git ref the cluster is at (e.g. origin/main).")
 @click.option(
     "--repo",
@@ -597,12 +625,12 @@ def _parse_tags(tags: tuple[str, ...]) -> dict[str, str]:
 
 
 def _read_config(path: Path) -> dict:
+    from generator import repofiles
+
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnswerError("--config", str(path), f"cannot be read: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise AnswerError("--config", str(path), f"not valid YAML: {exc}") from None
+        data = repofiles.load_file(path)
+    except repofiles.UnreadableFile as exc:  # a bad parameter: exit 2, naming the option and the file
+        raise AnswerError("--config", str(path), exc.cause) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -643,6 +671,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # the file system said no (full, read-only, gone): the user's to fix, not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"Error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: say so, keep the traceback out of the user's way
         if os.environ.get("EKSGEN_DEBUG") == "1":
             traceback.print_exc()

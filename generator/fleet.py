@@ -27,10 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from generator import toolchain, tools
+from generator import repofiles, toolchain, tools
 from generator.answers import DEFAULTS, Answers
 from generator.errors import AnswerError, EksgenError
 from generator.parallel import INTERRUPTED, internal_error, parallel_map, processes, worker_count
@@ -56,7 +53,11 @@ class Fleet:
         """The raw answers of one cluster: its own over the defaults, tags merged per key."""
         merged = {**self.defaults, **entry.answers}
         if "tags" in self.defaults or "tags" in entry.answers:
-            merged["tags"] = {**(self.defaults.get("tags") or {}), **(entry.answers.get("tags") or {})}
+            default_tags, own_tags = self.defaults.get("tags"), entry.answers.get("tags")
+            merged["tags"] = {
+                **(default_tags if isinstance(default_tags, dict) else {}),
+                **(own_tags if isinstance(own_tags, dict) else {}),
+            }
         return merged
 
 
@@ -80,11 +81,9 @@ class ClusterResult:
 def load(path: Path) -> Fleet:
     """Read and check a fleet file; an `AnswerError` (exit 2) lists every problem with its shape."""
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise AnswerError("--fleet", str(path), f"cannot be read: {exc.strerror}") from None
-    except YAMLError as exc:
-        raise AnswerError("--fleet", str(path), f"not valid YAML: {exc}") from None
+        data = repofiles.load_file(path)
+    except repofiles.UnreadableFile as exc:  # a bad parameter: exit 2, naming the option and the file
+        raise AnswerError("--fleet", str(path), exc.cause) from None
     return parse(path, data)
 
 

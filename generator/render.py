@@ -8,16 +8,15 @@ output, split on document boundaries, so a pull request's diff of rendered/ is e
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from generator import tools, transaction
+from generator import repofiles, tools, transaction
 from generator.errors import EksgenError
 from generator.layout import CHART, CLOUDFORMATION, CLUSTER_CONFIG, RENDERED, VALUES, manifest
 
@@ -36,18 +35,12 @@ class Drift:
 
 def load_values(repo: Path) -> dict:
     path = repo / VALUES
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise EksgenError(f"{path}: not found; is {repo} a cluster repository?") from None
-    return _parse_values(text, path)
+    if not os.path.lexists(path):
+        raise EksgenError(f"{path}: not found; is {repo} a cluster repository?")
+    return _checked_values(repofiles.load_file(path, repo), path)
 
 
-def _parse_values(text: str, path: Path) -> dict:
-    try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as exc:
-        raise EksgenError(f"{path}: not valid YAML: {exc}") from None
+def _checked_values(data: object, path: Path) -> dict:
     if not isinstance(data, dict):
         raise EksgenError(f"{path}: must be a mapping of keys to values")
     return data
@@ -61,7 +54,7 @@ def render(repo: Path, values_text: str | None = None) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="eksgen-values-") as tmp:
         path = Path(tmp) / "values.yaml"
         path.write_text(values_text, encoding="utf-8")
-        return _helm_template(repo, path, _parse_values(values_text, path))
+        return _helm_template(repo, path, _checked_values(repofiles.load_yaml(values_text, str(VALUES)), path))
 
 
 def _helm_template(repo: Path, values_file: Path, values: dict) -> dict[str, str]:

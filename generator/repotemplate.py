@@ -11,8 +11,9 @@ from cookiecutter.generate import generate_files
 
 import generator
 from generator import regions, render, resources, toolchain, versions
-from generator.answers import MAX_CLUSTER_NAME, Answers
+from generator.answers import Answers
 from generator.errors import EksgenError
+from generator.rules import MAX_CLUSTER_NAME
 
 # The git trailer of a commit whose tree is exactly eksgen's output (`eksgen new`'s first commit, an
 # update's pristine parent): `eksgen update` three-way merges from the newest one HEAD reaches.

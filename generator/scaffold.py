@@ -14,7 +14,7 @@ from pathlib import Path
 import generator
 from generator import toolchain, tools
 from generator.answers import Answers
-from generator.errors import TargetExistsError
+from generator.errors import EksgenError, TargetExistsError
 from generator.parallel import terminate_as_interrupt
 from generator.repotemplate import VERSION_TRAILER, build
 
@@ -23,6 +23,8 @@ FIRST_COMMIT_SUBJECT = "Generate cluster repository with eksgen"
 
 
 def check_target(target: Path) -> None:
+    if target.is_symlink():  # dangling or not: the repository would land wherever it points
+        raise TargetExistsError(f"{target} is a symlink; nothing was written")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise TargetExistsError(f"{target} already exists and is not empty; nothing was written")
 
@@ -34,6 +36,16 @@ def generate(answers: Answers, output_dir: Path, toolchain_wheel: Path | None = 
     git = tools.git()
     tools.helm()  # fail before writing anything when helm is missing or of the wrong version
     wheel = toolchain.wheel_for_image(toolchain_wheel)
+    try:
+        return _generate(answers, output_dir, target, git, wheel)
+    except OSError as exc:  # read-only, full, or a symlink to nothing: the file system's answer, named
+        where = exc.filename or output_dir
+        raise EksgenError(f"{where}: {exc.strerror or exc}; nothing was written to {target}") from None
+
+
+def _generate(answers: Answers, output_dir: Path, target: Path, git: str, wheel: Path | None) -> Path:
+    if output_dir.is_symlink() and not output_dir.exists():
+        raise EksgenError(f"{output_dir}: --output-dir is a symlink to nothing (dangling); nothing was written")
     output_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".eksgen-{answers.name}-", dir=output_dir))
     try:

@@ -19,12 +19,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from generator import render, transaction, versions
+from generator import render, repofiles, rules, transaction, versions
 from generator.errors import AnswerError, EksgenError
 from generator.layout import VALUES
 from generator.validate.context import dotted
 from generator.validate.values import SCHEMA, schema_errors
 
+MAX_VALUE = 64 * 1024  # characters of one VALUE; values.yaml's longest strings are a few hundred
 _SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 
 
@@ -62,14 +63,14 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
 
 def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     values_path = repo / VALUES
+    render.load_values(repo)  # a cluster repository's values.yaml, read as every command reads it
     yaml = _round_trip()
-    with open(values_path, encoding="utf-8", newline="") as handle:  # as written: CRLF stays CRLF
-        original = handle.read()
+    original = repofiles.read_text(repo, values_path, symlinks=True)  # as written: CRLF stays CRLF
+    document = repofiles.load_yaml(original, str(VALUES), yaml)
     try:
-        document = yaml.load(original)
-    except YAMLError as exc:
-        raise EksgenError(f"{values_path}: not valid YAML: {exc}") from None
-    schema = json.loads((repo / SCHEMA).read_text(encoding="utf-8"))
+        schema = json.loads(repofiles.read_text(repo, repo / SCHEMA, symlinks=True))
+    except json.JSONDecodeError as exc:
+        raise EksgenError(f"{SCHEMA}: not valid JSON: {exc}") from None
     changed = []
     for text in assignments:
         assignment = parse_assignment(text)
@@ -79,6 +80,7 @@ def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     errors = schema_errors(document, schema)
     if errors:
         raise AnswerError("KEY=VALUE", " ".join(assignments), "; ".join(f"{path}: {msg}" for path, msg in errors))
+    rules.check_values(document)  # what `eksgen new` refuses, `set` refuses too (private CIDR, AWS's tag rules)
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     updated = buffer.getvalue()
@@ -123,15 +125,14 @@ def _round_trip() -> YAML:
 
 
 def _schema_at(schema: dict, path: tuple[str | int, ...]) -> dict:
-    node = schema
+    node: dict = schema
     for part in path:
         node = _resolve(schema, node)
         if isinstance(part, int):
             node = node.get("items", {})
         else:
-            node = node.get("properties", {}).get(part) or (
-                node.get("additionalProperties") if isinstance(node.get("additionalProperties"), dict) else {}
-            )
+            extra = node.get("additionalProperties")
+            node = node.get("properties", {}).get(part) or (extra if isinstance(extra, dict) else {})
     return _resolve(schema, node)
 
 
@@ -145,10 +146,18 @@ def _resolve(schema: dict, node: dict) -> dict:
 def _typed(assignment: Assignment, schema: dict) -> object:
     """The value as YAML reads it, but kept as typed where the schema wants a string
     (so limits.cpu=2000 and eksVersion=1.32 stay the strings "2000" and "1.32")."""
+    key = dotted(list(assignment.path))
+    if len(assignment.raw) > MAX_VALUE:
+        raise AnswerError(key, assignment.raw[:40] + "...", f"is {len(assignment.raw)} characters; at most {MAX_VALUE}")
     try:
-        value = YAML(typ="safe", pure=True).load(assignment.raw) if assignment.raw.strip() else ""
+        for event in YAML(typ="safe", pure=True).parse(assignment.raw):
+            if getattr(event, "anchor", None) is not None:  # &a or *a: quote the value to mean the text
+                raise AnswerError(key, assignment.raw, "YAML anchors and aliases are not values; quote it for text")
+        value = repofiles.load_yaml(assignment.raw, key) if assignment.raw.strip() else ""
     except YAMLError as exc:
-        raise AnswerError(".".join(map(str, assignment.path)), assignment.raw, f"not a YAML value: {exc}") from None
+        raise AnswerError(key, assignment.raw, f"not a YAML value: {exc}") from None
+    except repofiles.UnreadableFile as exc:
+        raise AnswerError(key, assignment.raw, exc.cause.replace("not valid YAML", "not a YAML value")) from None
     if schema.get("type") == "string" and not isinstance(value, str) and not isinstance(value, (list, dict)):
         return assignment.raw
     return value
@@ -180,7 +189,7 @@ def _assign(document: object, assignment: Assignment, value: object) -> None:
                 raise AnswerError("KEY", where, "no such list item in values.yaml")
             node = node[part]
         else:
-            if not isinstance(node, dict):
+            if not isinstance(node, CommentedMap):  # the round trip loads every mapping as one
                 raise AnswerError("KEY", where, "is not a mapping in values.yaml")
             if part not in node:
                 _put(node, part, CommentedMap())
@@ -194,7 +203,7 @@ def _assign(document: object, assignment: Assignment, value: object) -> None:
         else:
             node[last] = _styled(value)
     else:
-        if not isinstance(node, dict):
+        if not isinstance(node, CommentedMap):
             raise AnswerError("KEY", ".".join(map(str, assignment.path)), "its parent is not a mapping")
         _put(node, last, _styled(value))
 

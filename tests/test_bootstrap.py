@@ -750,7 +750,7 @@ def test_policies_fit_iam_limits_for_the_longest_cluster_name(aws, tmp_path):
     """IAM and STS quotas (IAM User Guide, reference_iam-quotas.html): 10,240 characters of inline
     policy per role, 6,144 characters of a managed policy (whitespace not counted), names of 64
     (role) and 128 (policy) characters; moto does not enforce them."""
-    from generator.answers import MAX_CLUSTER_NAME
+    from generator.rules import MAX_CLUSTER_NAME
 
     name = "c" * MAX_CLUSTER_NAME
     settings = bootstrap_settings.Settings(

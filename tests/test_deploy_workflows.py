@@ -27,6 +27,8 @@ PINNED = {
     "docker/setup-buildx-action": ("37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
     "docker/build-push-action": ("53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", "v7.3.0"),
     "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "actions/upload-artifact": ("043fb46d1a93c77aae656e7c1c64a875d1fc6a0a", "v7.0.1"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
 }
 WORKFLOWS = Path(".github/workflows")
 
@@ -72,13 +74,14 @@ def test_least_privilege_pinned_actions_oidc_only(repo, name):
                 assert step["with"]["persist-credentials"] is False
             if "run" in step:
                 assert "${{" not in step["run"], "inputs and contexts reach run steps through env only"
-    build = next(s for s in main["steps"] if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
-    assert (build["context"], build["load"], build["push"], build["tags"]) == (
+    build = next(s for s in jobs["target"]["steps"] if s.get("uses", "").startswith("docker/build-push-action@"))
+    assert (build["with"]["context"], build["with"]["push"], build["with"]["tags"], build["with"]["outputs"]) == (
         "toolchain",
-        True,
         False,
         "eks-toolchain:ci",
+        "type=docker,dest=${{ runner.temp }}/toolchain.tar",
     )
+    build = build["with"]
     assert build["cache-from"] == "type=gha,scope=eks-toolchain"
     run = main["steps"][-1]
     assert run["env"]["EKS_ACCELERATOR_MODE"] == "docker" and run["env"]["EKS_ACCELERATOR_IMAGE"] == "eks-toolchain:ci"
@@ -100,8 +103,12 @@ def test_deploy_runs_on_merges_that_change_the_cluster_one_at_a_time(repo):
     )
     steps = deploy["jobs"]["deploy"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0, "the deployed commit must be in the clone's history"
-    build = next(s for s in steps if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
+    # the image is built once, by the target job, and the deploy job loads it
+    target = deploy["jobs"]["target"]["steps"]
+    build = next(s for s in target if s.get("uses", "").startswith("docker/build-push-action@"))["with"]
     assert build["cache-to"] == "type=gha,scope=eks-toolchain,mode=max", "only main's deploys write the cache"
+    assert not any(s.get("uses", "").startswith("docker/build-push-action@") for s in steps)
+    assert any(s.get("run", "").startswith("docker load --input") for s in steps)
     assert steps[-1]["run"] == "./eks-accelerator.sh deploy"
 
 
@@ -155,7 +162,7 @@ def test_destroy_is_dispatched_with_the_cluster_name_typed_out(repo):
     step = destroy["jobs"]["destroy"]["steps"][-1]
     assert step["env"]["CONFIRM"] == "${{ inputs.confirm }}"
     assert step["run"] == './eks-accelerator.sh destroy --confirm "${CONFIRM}"'
-    build = next(s for s in destroy["jobs"]["destroy"]["steps"] if s.get("uses", "").startswith("docker/build"))
+    build = next(s for s in destroy["jobs"]["target"]["steps"] if s.get("uses", "").startswith("docker/build"))
     assert "cache-to" not in build["with"]
 
 

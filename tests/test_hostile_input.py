@@ -5,11 +5,19 @@ values.schema.json (so `eksgen set` and `eksgen validate`), and reach the aws CL
 Item 2: every repository string in the plan comment is escaped. Item 3: the fleet table shows control
 characters as escapes. Item 4: `new` quotes the `cd` line; GitHub's reserved repository names are refused;
 an unknown `validate --only` check is a bad parameter (exit 2).
+Item 9: every file eksgen reads as data goes through generator/repofiles.py (regular file, 4 MiB, UTF-8, no YAML
+aliases): rendered/ (exit 1), --config and --fleet (a bad parameter: exit 2, naming the option and the file),
+values.yaml in set/render/validate/plan (exit 1), and set's VALUEs (no anchors or aliases, bounded; exit 2).
+Item 11: user- and file-system-caused failures (not a repository, dangling symlinks, a file as the target,
+read-only and full file systems, EACCES, non-UTF-8 values.yaml, Ctrl-C during imports) are `Error: <file>: ...`
+through the real console script, never "internal error". Item 12: eks-accelerator.sh environment asks
+`eksgen get environment`. Issue 14: generator/rules.py is the one rule set of new and set; the schema agrees.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import html
 import json
 import os
@@ -24,8 +32,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from generator import answers as answers_module
-from generator import fleet, tables
+from generator import fleet, rules, tables
 from generator.answers import Answers
 from generator.errors import AnswerError
 from generator.plan import access as plan_access
@@ -106,8 +113,8 @@ def test_item_1_tags_that_break_aws_rules_or_read_as_options_are_refused(
 def test_item_1_tags_within_aws_rules_are_accepted_up_to_the_limit():
     """At most 50 tags per resource (EKS TagResource, "Maximum number of 50 items",
     https://docs.aws.amazon.com/goto/WebAPI/eks/TagResource); eksgen, eksctl and Karpenter add 6 of their own to
-    each resource that carries the user's (see answers.ADDED_TAGS), so 44 are the user's."""
-    assert answers_module.MAX_USER_TAGS == 44
+    each resource that carries the user's (see rules.ADDED_TAGS), so 44 are the user's."""
+    assert rules.MAX_USER_TAGS == 44
     good = {"ключ": "значение", "Cost Center": "0100", "a.b:c/d+e-f@g_h": "x=y z", "empty": "", "日本": "東京 1"}
     assert Answers.from_raw("ok", {"tags": good}).tags == good
     most = {f"k{i}": "v" for i in range(44)}
@@ -125,7 +132,7 @@ def test_item_1_the_chart_schema_checks_tags_as_answers_do(pristine):
     count. Its one gap: it cannot name Unicode's letters and numbers (Python's re has no \\p{L}), so other
     non-ASCII symbols (an emoji) pass it and only `eksgen new` refuses them."""
     schema = json.loads((pristine / SCHEMA).read_text(encoding="utf-8"))
-    assert schema["properties"]["tags"]["maxProperties"] == answers_module.MAX_USER_TAGS
+    assert schema["properties"]["tags"]["maxProperties"] == rules.MAX_USER_TAGS
     chars = [chr(c) for c in range(0xA0)] + [
         "\u00ad",
         "\u061c",
@@ -525,3 +532,427 @@ def test_item_9_and_10_validate_and_plan_read_only_the_repositorys_own_small_fil
         assert result.exit_code == 1, result.output
         assert "rendered/manifests/extra.yaml" in result.output, result.output
         assert "top secret" not in result.output and "internal error" not in result.output
+
+
+# ---- item 9: --config, --fleet, values.yaml and set values, through the one reader (repofiles) --------------
+def _plant(path: Path, kind: str) -> Path:
+    """A file as a hostile or careless user leaves it: an alias bomb, a huge file, a device behind a
+    symlink, a FIFO, a directory, bytes that are not UTF-8, a symlink to nothing."""
+    if kind == "alias-bomb":
+        path.write_text(ALIAS_BOMB)
+    elif kind == "huge":
+        path.write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "not-utf8":
+        path.write_bytes(b"region: \xff\xfe\n")
+    elif kind == "dangling":
+        path.symlink_to(path.parent / "nowhere")
+    return path
+
+
+GIVEN_FILE_CAUSES = {
+    "alias-bomb": "uses a YAML alias (*a)",
+    "huge": "bytes; eksgen reads files of at most 4194304",
+    "dev-zero": "is a device, not a regular file",
+    "fifo": "is a FIFO, not a regular file",
+    "directory": "is a directory",  # click's own check of the parameter
+    "not-utf8": "is not UTF-8 text (byte 8)",
+    "dangling": "is a symlink to nothing (dangling)",
+}
+
+
+def _eksgen(*args: object, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """eksgen as the console script runs it: generator.entry, then cli.main, the one error boundary."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "generator", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize("option", ["--config", "--fleet"])
+@pytest.mark.parametrize("kind", list(GIVEN_FILE_CAUSES))
+def test_item_9_config_and_fleet_files_are_read_bounded_and_alias_free(tmp_path, option, kind):
+    """A file named by --config or --fleet may be reached through a symlink, but must end at a regular file of at
+    most 4 MiB of UTF-8 YAML without aliases (the 417-byte billion laughs grows to gigabytes). Each fails fast
+    (a FIFO or /dev/zero would never end) as a bad parameter, exit 2, naming the option, the file and the cause."""
+    if kind == "dangling" and option == "--fleet":
+        pytest.skip("--fleet is click.Path(exists=True): click refuses a missing file itself")
+    path = _plant(tmp_path / "answers.yaml", kind)
+    out = tmp_path / "out"
+    args = ["new", "ok", "--no-input"] if option == "--config" else ["new"]
+    result = _eksgen(*args, option, path, "--output-dir", out, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert str(path) in result.stderr and GIVEN_FILE_CAUSES[kind] in result.stderr, result.stderr
+    if kind != "directory":
+        assert f"Error: {option} '{path}': " in result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_item_9_a_config_file_through_a_symlink_to_a_regular_file_is_read(cli_invoke, tmp_path):
+    real = tmp_path / "real.yaml"
+    real.write_text("region: eu-west-1\n")
+    (tmp_path / "link.yaml").symlink_to(real)
+    result = cli_invoke("new", "ok", "--config", tmp_path / "link.yaml", "--output-dir", tmp_path / "out", "--no-input")
+    assert result.exit_code == 0, result.output
+    assert "eu-west-1" in (tmp_path / "out" / "ok" / "values.yaml").read_text()
+
+
+VALUES_CAUSES = {
+    "alias-bomb": "values.yaml: uses a YAML alias (*a)",
+    "huge": "values.yaml: is 5242883 bytes",
+    "dev-zero": "values.yaml: is a symlink out of the repository",
+    "fifo": "values.yaml: is a FIFO, not a regular file",
+    "not-utf8": "values.yaml: is not UTF-8 text (byte 8)",
+    "symlink-out": "values.yaml: is a symlink out of the repository",
+}
+
+
+@pytest.mark.parametrize("kind", list(VALUES_CAUSES))
+def test_item_9_values_yaml_is_read_by_the_same_reader_in_every_command(repo, tmp_path, kind):
+    """values.yaml comes with a pull request: set, render, validate and plan read it as a regular file of the
+    repository (a symlink only to another of its files), bounded, UTF-8, alias-free; exit 1 naming it."""
+    values = repo / "values.yaml"
+    values.unlink()
+    if kind == "symlink-out":
+        secret = tmp_path / "secret.yaml"
+        secret.write_text("top: secret\n")
+        values.symlink_to(secret)
+    else:
+        _plant(values, kind)
+    for args in (
+        ["set", "--repo", repo, "karpenter.nodePool.limits.cpu=2000"],
+        ["render", "--repo", repo],
+        ["validate", repo, "--only", "values"],
+        ["plan", "--repo", repo, "--base", "main"],
+    ):
+        result = _eksgen(*args, timeout=60)
+        output = result.stdout + result.stderr
+        assert result.returncode == 1, (args, output)
+        assert VALUES_CAUSES[kind] in output, (args, output)
+        assert "internal error" not in output and "Traceback" not in output and "secret" not in output
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("*a", "YAML anchors and aliases are not values"),
+        ("&a x", "YAML anchors and aliases are not values"),
+        ("{a: &a [x, x], b: *a}", "YAML anchors and aliases are not values"),
+        ("[" * 200 + "]" * 200, "nests deeper than 64 levels"),
+        ("x" * (64 * 1024 + 1), "65537 characters; at most 65536"),
+    ],
+    ids=["alias", "anchor", "anchor-and-alias", "deep", "huge"],
+)
+def test_item_9_set_values_with_anchors_aliases_or_no_bounds_are_refused(cli_invoke, repo, value, rule):
+    """`eksgen set KEY=VALUE` reads VALUE as YAML: an anchor or alias is refused (quote it to mean the text:
+    tags.team='"*a"'), as are a value nested deeper than values.yaml ever is and one longer than 64 KiB."""
+    before = (repo / "values.yaml").read_bytes()
+    result = cli_invoke("set", "--repo", repo, f"tags.team={value}")
+    assert result.exit_code == 2, result.output
+    assert "tags.team" in result.output and rule in result.output
+    assert (repo / "values.yaml").read_bytes() == before
+    quoted = cli_invoke("set", "--repo", repo, 'tags.team="*a"')  # the text *a, which the tag rules then judge
+    assert quoted.exit_code == 2 and "'*a'" in quoted.output and "anchors" not in quoted.output, quoted.output
+
+
+# ---- item 11: what the user or the file system causes is an Error naming the file, never an internal error ---
+@contextlib.contextmanager
+def _tmpfs(where: Path, *options: str):
+    """A tiny file system of its own (full after a few kilobytes, or read-only), where the machine allows
+    mounting one (root with CAP_SYS_ADMIN); the test is skipped elsewhere."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", ",".join(["size=64k", *options]), "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _case_set_not_a_repo(tmp_path, pristine):
+    (tmp_path / "plain").mkdir()
+    return ["set", "--repo", tmp_path / "plain", "tags.team=x"], 1, f"{tmp_path / 'plain'}"
+
+
+def _case_set_missing_repo(tmp_path, pristine):
+    return ["set", "--repo", tmp_path / "nope", "tags.team=x"], 2, f"{tmp_path / 'nope'}"
+
+
+def _case_output_dir_dangling(tmp_path, pristine):
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path / "out"], 1, f"{tmp_path / 'out'}"
+
+
+def _case_target_is_a_file(tmp_path, pristine):
+    (tmp_path / "ok").write_text("mine\n")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path], 1, f"{tmp_path / 'ok'}"
+
+
+def _case_target_dangling(tmp_path, pristine):
+    (tmp_path / "ok").symlink_to(tmp_path / "gone")
+    return ["new", "ok", "--no-input", "--output-dir", tmp_path], 1, f"{tmp_path / 'ok'}"
+
+
+def _case_values_not_utf8(tmp_path, pristine):
+    repo = tmp_path / "repo"
+    shutil.copytree(pristine, repo)
+    (repo / "values.yaml").write_bytes(b"clusterName: \xff\n")
+    return ["validate", repo, "--only", "values,policy"], 1, "values.yaml"
+
+
+def _case_unknown_check(tmp_path, pristine):
+    return ["validate", tmp_path, "--only", "nope"], 2, "'--only'"
+
+
+FILE_SYSTEM_CASES = {
+    "set --repo: not a cluster repository": _case_set_not_a_repo,
+    "set --repo: does not exist": _case_set_missing_repo,
+    "new --output-dir: a dangling symlink": _case_output_dir_dangling,
+    "new: the target is a file": _case_target_is_a_file,
+    "new: the target is a dangling symlink": _case_target_dangling,
+    "validate: values.yaml is not UTF-8": _case_values_not_utf8,
+    "validate --only nope": _case_unknown_check,
+}
+
+
+@pytest.mark.parametrize("case", list(FILE_SYSTEM_CASES))
+def test_item_11_user_caused_failures_are_errors_naming_the_file(pristine, tmp_path, case):
+    """Through the real console script (generator.entry, cli.main's boundary): exit 1 for what cannot be done,
+    2 for a bad parameter, the file named, never "internal error", nothing of the user's overwritten."""
+    args, code, named = FILE_SYSTEM_CASES[case](tmp_path, pristine)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and not p.is_symlink()}
+    result = _eksgen(*args)
+    output = result.stdout + result.stderr  # validate reports a check's findings on stdout
+    assert result.returncode == code, output
+    assert "Error:" in result.stderr and named in output, output
+    assert "internal error" not in output and "Traceback" not in output
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_item_11_a_read_only_output_directory(tmp_path):
+    with _tmpfs(tmp_path / "ro", "ro") as read_only:
+        result = _eksgen("new", "ok", "--no-input", "--output-dir", read_only)
+    assert result.returncode == 1, result.stderr
+    assert f"Error: {read_only}" in result.stderr and "Read-only file system" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_item_11_a_full_disk_leaves_nothing_half_written(tmp_path, pristine):
+    """A 64 KiB tmpfs fills up while `new` writes the repository (ENOSPC from the kernel, not simulated): the
+    error names the file, the staging directory is gone and no target appears. `plan --output` onto the full
+    file system keeps the old plan file whole (transaction.write_file)."""
+    with _tmpfs(tmp_path / "full") as full:
+        result = _eksgen("new", "ok", "--no-input", "--output-dir", full)
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in result.stderr and str(full) in result.stderr, result.stderr
+        assert "internal error" not in result.stderr
+        assert list(full.iterdir()) == []
+        old = full / "plan.md"
+        old.write_text("old plan\n")
+        with contextlib.suppress(OSError), open(full / "filler", "wb") as filler:  # fill it to the last byte
+            while True:
+                filler.write(b"x" * 4096)
+                filler.flush()
+        result = _eksgen("plan", "--repo", pristine, "--base", "main", "--output", old)
+        assert result.returncode == 1, result.stderr
+        assert "No space left on device" in result.stderr and "internal error" not in result.stderr
+        assert old.read_text() == "old plan\n"
+
+
+def test_item_11_values_yaml_that_cannot_be_opened_is_named(monkeypatch, capsys, repo):
+    """Permission denied reading values.yaml. Tests run as root here (a chmod 000 file stays readable), so the
+    kernel's EACCES is raised for that one path by a patched os.open; the path through eksgen is the real one."""
+    from generator import cli
+
+    real_open = os.open
+
+    def denying(path, flags, *args, **kwargs):
+        if Path(path).name == "values.yaml":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denying)
+    monkeypatch.setattr("sys.argv", ["eksgen", "set", "--repo", str(repo), "tags.team=x"])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1, err
+    assert "Error: values.yaml: cannot read it (Permission denied)" in err and "internal error" not in err
+
+
+def test_item_11_a_non_utf8_eksgen_yaml_is_named(repo):
+    (repo / ".eksgen.yaml").write_bytes(b"answers:\n  github-repo: \xff\n")
+    result = _eksgen("bootstrap", "--repo", repo, "--legacy-subject")
+    assert result.returncode == 1 and ".eksgen.yaml" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_item_11_ctrl_c_while_python_imports_the_command_line():
+    """The console script is generator.entry:main, which imports the command line inside its own handler: a
+    Ctrl-C while click or ruamel.yaml load prints one line and exits 130, with no traceback. Here the Ctrl-C
+    arrives at a fixed moment (the import of ruamel.yaml). Not covered, and not coverable in Python: a Ctrl-C
+    during the interpreter's own start-up or the import of generator/__init__.py and generator/entry.py."""
+    import sys
+
+    tomllib = __import__("tomllib")
+    scripts = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"eksgen": "generator.entry:main"}
+    program = (
+        "import sys\n"
+        "class CtrlC:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'ruamel.yaml':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, CtrlC())\n"
+        "from generator.entry import main\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program, "--version"], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (130, "\ninterrupted\n")
+
+
+# ---- issue 14: one rule set (generator/rules.py) for new, set and the chart's schema ---------------------------
+AGREEMENT = [
+    # (answer of `new`, its values.yaml key, the value)
+    ("vpc-cidr", "vpc.cidr", "8.8.0.0/16"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.0/8"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.0/24"),
+    ("vpc-cidr", "vpc.cidr", "10.0.0.1/16"),
+    ("vpc-cidr", "vpc.cidr", "172.20.0.0/16"),
+    ("tags", "tags", {"team": "\U0001f600"}),
+    ("tags", "tags", {"\U0001f600": "x"}),
+    ("tags", "tags", {"aws:x": "y"}),
+    ("tags", "tags", {"ключ": "значение"}),
+    ("environment", "environment", "prod/eu"),
+    ("environment", "environment", "prod eu"),
+    ("aws-account-id", "awsAccountId", "12345678901"),
+    ("aws-account-id", "awsAccountId", "123456789012"),
+]
+
+
+@pytest.mark.parametrize(("answer", "key", "value"), AGREEMENT, ids=lambda v: repr(v)[:24])
+def test_issue_14_set_accepts_exactly_what_new_accepts(cli_invoke, repo, answer, key, value):
+    """`eksgen set` runs the answer-level rules of `eksgen new` (rules.check_values) after the schema: a public
+    CIDR (8.8.0.0/16) or an emoji tag, which the schema cannot express, are refused by both, with the same rule.
+    AWS's tag rules: keys 1-128 and values 0-256 characters of [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@], no aws: prefix,
+    at most 50 per resource ("Tagging AWS resources", https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html;
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html)."""
+    try:
+        Answers.from_raw("ok", {answer: value})
+        new_error = None
+    except AnswerError as exc:
+        new_error = exc.rule
+    text = json.dumps(value, ensure_ascii=False)
+    result = cli_invoke("set", "--repo", repo, f"{key}={text}")
+    if new_error is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 2, result.output
+        assert new_error in result.output or "should not be valid" in result.output or "does not match" in result.output
+
+
+def test_issue_14_the_chart_schema_states_the_rules_of_rules_py(pristine):
+    """The chart's values.schema.json (helm and `eksgen validate` read it) carries rules.py's patterns and limits;
+    this fails when one of them changes without the other."""
+    from generator import rules
+
+    schema = json.loads((pristine / SCHEMA).read_text(encoding="utf-8"))
+    props = schema["properties"]
+    assert props["clusterName"]["pattern"] == rules.CLUSTER_NAME.pattern
+    assert props["clusterName"]["maxLength"] == rules.MAX_CLUSTER_NAME
+    assert props["environment"]["pattern"] == rules.ENVIRONMENT.pattern
+    digits = rules.ACCOUNT_ID.pattern.removeprefix("^").removesuffix("$")
+    assert props["awsAccountId"]["pattern"] == f"^({digits})?$"  # empty: no account yet
+    assert props["managedNodeGroup"]["properties"]["instanceType"]["pattern"] == rules.INSTANCE_TYPE.pattern
+    tags = props["tags"]
+    assert tags["maxProperties"] == rules.MAX_USER_TAGS
+    assert (tags["propertyNames"]["minLength"], tags["propertyNames"]["maxLength"]) == (1, rules.MAX_TAG_KEY)
+    assert tags["additionalProperties"]["maxLength"] == rules.MAX_TAG_VALUE
+    (reserved,) = [
+        p["not"]["pattern"] for p in tags["propertyNames"]["allOf"] if p["not"]["pattern"].startswith("^(-|")
+    ]
+
+    def anycase(text: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in text)
+
+    def dots(text: str) -> str:
+        return text.replace(".", "\\.")
+
+    prefixes = ["-", anycase("aws:"), anycase("file") + "[bB]?://", anycase("http") + "[sS]?://"]
+    prefixes += [dots(p) for p in rules.RESERVED_TAG_PREFIXES]
+    keys = "|".join(
+        [
+            "karpenter\\.sh/(discovery|nodepool|nodeclaim)",
+            *(dots(k) for k in rules.RESERVED_TAG_KEYS if not k.startswith("karpenter.sh/")),
+        ]
+    )
+    assert reserved == f"^({'|'.join(prefixes)}|({keys})$)"
+    assert {"-", "file://", "fileb://", "http://", "https://"} == set(rules.COMMAND_LINE_PREFIXES)
+    assert str(rules.VPC_PREFIXES) == "(16, 21)" and "/16 to /21" in (pristine / "values.yaml").read_text()
+
+
+# ---- item 12: eks-accelerator.sh environment reads values.yaml through eksgen -------------------------------
+ENVIRONMENTS = [
+    ("block", "environment: prod eu\n", "prod eu"),
+    ("quoted", 'environment: "prod eu" # deploys\n', "prod eu"),
+    ("single-quoted", "environment: 'it''s'\n", "it's"),
+    ("flow-map", "{clusterName: demo, environment: staging}\n", "staging"),
+    ("folded-plain", "environment: prod\n  eu\n", "prod eu"),
+    ("multi-line", "environment: |\n  prod\n  eu\n", None),
+    ("nested", "environment: {name: prod}\n", None),
+    ("missing", "clusterName: demo\n", None),
+    ("empty", 'environment: ""\n', None),
+    ("null", "environment:\n", None),
+    ("indented-decoy", "other:\n  environment: decoy\nenvironment: real\n", "real"),
+    ("not-utf8", b"environment: \xff\n", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [e[1:] for e in ENVIRONMENTS], ids=[e[0] for e in ENVIRONMENTS])
+def test_item_12_the_entrypoint_prints_the_environment_yaml_reads_or_fails(pristine, tmp_path, text, expected):
+    """The deploy and destroy workflows name their job's GitHub environment with `./eks-accelerator.sh
+    environment`. It asks eksgen (`eksgen get environment`, the reader of every command), so it prints what a
+    YAML parser reads, or fails (non-zero, a message) for a missing, empty, nested or multi-line value; the
+    workflow step assigns the output first, so the failure fails the step instead of naming no environment."""
+    import yaml as pyyaml
+
+    repo = tmp_path / "repo"
+    shutil.copytree(pristine, repo)
+    values = repo / "values.yaml"
+    values.write_bytes(text if isinstance(text, bytes) else text.encode())
+    env = {**os.environ, "EKS_ACCELERATOR_MODE": "native"}
+    result = subprocess.run(
+        ["./eks-accelerator.sh", "environment"], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+    )
+    if expected is None:
+        assert result.returncode != 0 and result.stdout == "", result
+        assert "values.yaml" in result.stderr and "internal error" not in result.stderr, result.stderr
+        return
+    assert pyyaml.safe_load(text)["environment"] == expected  # what a YAML parser says
+    assert (result.returncode, result.stdout) == (0, f"{expected}\n"), result.stderr
+
+
+def test_item_12_the_workflow_steps_fail_when_the_environment_cannot_be_read(pristine):
+    """`echo "name=$(cmd)"` succeeds whatever cmd does; the step assigns first (bash -e stops there)."""
+    for name in ("deploy.yml", "destroy.yml"):
+        workflow = pyyaml_load(pristine / ".github/workflows" / name)
+        (step,) = [s for s in workflow["jobs"]["target"]["steps"] if s.get("id") == "environment"]
+        assert step["run"].splitlines()[0] == 'name="$(./eks-accelerator.sh environment)"'
+        # eksgen reads it, in the toolchain image the target job built (as every other command runs)
+        assert step["env"] == {"EKS_ACCELERATOR_MODE": "docker", "EKS_ACCELERATOR_IMAGE": "eks-toolchain:ci"}
+
+
+def pyyaml_load(path: Path) -> dict:
+    import yaml as pyyaml
+
+    return pyyaml.safe_load(path.read_text(encoding="utf-8"))

@@ -121,7 +121,7 @@ def test_concurrent_edits_all_survive(pristine, tmp_path):
 def test_what_the_user_had_is_kept_mode_symlink_and_line_endings(pristine, tmp_path):
     repo = tmp_path / "atomic"
     shutil.copytree(pristine, repo)
-    real = tmp_path / "elsewhere" / "values.yaml"
+    real = repo / "elsewhere" / "values.yaml"  # a symlink within the repository (eksgen reads none out of it)
     real.parent.mkdir()
     real.write_bytes((repo / "values.yaml").read_bytes().replace(b"\n", b"\r\n"))
     real.chmod(0o640)

@@ -116,20 +116,14 @@ run_eksgen() {
   esac
 }
 
-# values.yaml's `environment`, read without the toolchain: a workflow names the GitHub environment of
-# its deploy job with it before anything is built. The chart's schema allows [A-Za-z0-9 ._-] only.
+# values.yaml's `environment`, read by eksgen (natively, or in the toolchain image) exactly as every
+# other command reads values.yaml: a workflow names the GitHub environment of its deploy job with it.
+# A missing, empty or unreadable value fails here, so no job runs in an unnamed environment.
 print_environment() {
-  local line value
-  line="$(grep -E '^environment:' "${repo_root}/values.yaml" | head -n 1)" || true
-  value="${line#environment:}"
-  value="${value%%#*}"
-  value="${value#"${value%%[![:space:]]*}"}"
-  value="${value%"${value##*[![:space:]]}"}"
-  if [[ "${value}" == \"*\" || "${value}" == \'*\' ]]; then
-    value="${value:1:${#value}-2}"
-  fi
-  if [[ ! "${value}" =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]*$ ]]; then
-    echo "values.yaml has no valid top-level environment (found '${value}')" >&2
+  local value
+  value="$(run_eksgen -- get --repo . environment)"
+  if [[ -z "${value}" ]]; then
+    echo "eks-accelerator.sh: values.yaml names no environment" >&2
     exit 1
   fi
   printf '%s\n' "${value}"

@@ -7,10 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
-from generator import answers, render
+from generator import render, repofiles, rules
 from generator.errors import AnswerError, EksgenError
 from generator.layout import ANSWERS
 from generator.regions import partition
@@ -92,20 +89,20 @@ def read_settings(
     cluster = _checked(
         "clusterName",
         values.get("clusterName"),
-        answers._CLUSTER_NAME,
+        rules.CLUSTER_NAME,
         "must be an EKS cluster name: letters, digits, '-' and '_'",
     )
-    if len(cluster) > answers.MAX_CLUSTER_NAME:
-        raise AnswerError("clusterName", cluster, f"at most {answers.MAX_CLUSTER_NAME} characters")
+    if len(cluster) > rules.MAX_CLUSTER_NAME:
+        raise AnswerError("clusterName", cluster, f"at most {rules.MAX_CLUSTER_NAME} characters")
     region = values.get("awsRegion")
     if not isinstance(region, str) or not region:
         raise AnswerError("awsRegion", region, "must name the AWS region of the cluster")
     environment = _checked(
-        "environment", values.get("environment"), answers._ENVIRONMENT, "must be the name of a GitHub environment"
+        "environment", values.get("environment"), rules.ENVIRONMENT, "must be the name of a GitHub environment"
     )
     account = values.get("awsAccountId") or None
     if account is not None:
-        account = _checked("awsAccountId", str(account), answers._ACCOUNT_ID, "must be 12 digits")
+        account = _checked("awsAccountId", str(account), rules.ACCOUNT_ID, "must be 12 digits")
     tags = values.get("tags") or {}
     if not isinstance(tags, dict):
         raise AnswerError("tags", tags, "must be a map of tag keys to values")
@@ -118,7 +115,7 @@ def read_settings(
                 f"no GitHub repository is recorded in {repo / ANSWERS} (answers.github-repo); pass "
                 "--github-repo ORG/NAME, or set github-repo there, so that the roles trust only that repository",
             )
-    github_repo = _checked("--github-repo", github_repo, answers._GITHUB_REPO, "must be ORG/NAME as on GitHub")
+    github_repo = _checked("--github-repo", github_repo, rules.GITHUB_REPO, "must be ORG/NAME as on GitHub")
     github_ids = _subject_ids(github_repo, github_org_id, github_repo_id, legacy_subject)
     return Settings(
         cluster=cluster,
@@ -167,12 +164,9 @@ def _checked(option: str, value: object, pattern: re.Pattern[str], rule: str) ->
 
 def _recorded_github_repo(repo: Path) -> str | None:
     path = repo / ANSWERS
-    try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise EksgenError(f"{path}: not found; is {repo} a repository made by `eksgen new`?") from None
-    except YAMLError as exc:
-        raise EksgenError(f"{path}: not valid YAML: {exc}") from None
+    if not path.exists() and not path.is_symlink():
+        raise EksgenError(f"{path}: not found; is {repo} a repository made by `eksgen new`?")
+    data = repofiles.load_file(path, repo)
     recorded = (data or {}).get("answers") if isinstance(data, dict) else None
     value = recorded.get("github-repo") if isinstance(recorded, dict) else None
     return value or None

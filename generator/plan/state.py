@@ -43,7 +43,7 @@ def from_worktree(repo: Path) -> State:
     root = repo / RENDERED
     paths = sorted(p for p in root.rglob("*") if not p.is_dir() or p.is_symlink()) if root.is_dir() else []
     files = {str(p.relative_to(repo)): repofiles.read_text(repo, p) for p in paths}  # never out of the repo
-    values_text = (repo / VALUES).read_text(encoding="utf-8") if (repo / VALUES).is_file() else "{}"
+    values_text = repofiles.read_text(repo, repo / VALUES, symlinks=True) if (repo / VALUES).exists() else "{}"
     return _state("working tree", files, values_text)
 
 
@@ -68,7 +68,7 @@ def _show(git: str, repo: Path, ref: str, path: str) -> str:
 def _state(label: str, files: dict[str, str], values_text: str) -> State:
     loader = YAML(typ="safe", pure=True)
     try:
-        values = loader.load(values_text) or {}
+        values = repofiles.load_yaml(values_text, f"{label}: {VALUES}") or {}
         documents = {}
         for path, text in files.items():
             for doc in loader.load_all(repofiles.without_aliases(text, path)):

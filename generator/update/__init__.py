@@ -32,6 +32,7 @@ import generator
 from generator import render, repotemplate, toolchain, transaction
 from generator.answers import Answers
 from generator.errors import AnswerError, EksgenError
+from generator.layout import CHART
 from generator.update import gitrepo, merge, migrations
 from generator.update.gitrepo import Blob
 
@@ -217,7 +218,7 @@ def _migrated(
         raise EksgenError(f"{VALUES} at HEAD is not a mapping of keys to values")
     schema: dict = {}
     if theirs is not None:
-        schema = json.loads(theirs[str(render.CHART / "values.schema.json")].data)
+        schema = json.loads(theirs[str(CHART / "values.schema.json")].data)
     notes = migrations.migrate(document, source, target, template, schema)
     buffer = io.StringIO()
     _round_trip().dump(document, buffer)
@@ -282,7 +283,7 @@ def _changes(
 
 def _rendered(ours: dict[str, Blob], changes: list[merge.FileChange], values: str, scratch: Path) -> list:
     """rendered/ from the migrated values.yaml and the merged chart (not when the chart has conflicts)."""
-    chart = render.CHART.as_posix() + "/"
+    chart = CHART.as_posix() + "/"
     if any(c.action == merge.CONFLICT and c.path.startswith(chart) for c in changes):
         return []
     result = {p: b for p, b in ours.items() if p.startswith(chart)}

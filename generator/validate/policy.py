@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ruamel.yaml import YAML
 
-from generator import versions
+from generator import repofiles, versions
 from generator.layout import CHART, VALUES
 from generator.validate.context import Context, Document, Finding, dotted
 
@@ -206,7 +206,7 @@ class _ValuesFile(Document):
 def account_id(ctx: Context) -> Iterator[tuple[Document, list, str]]:
     if str(ctx.values.get("awsAccountId") or ""):
         return
-    node = YAML(typ="rt").load((ctx.repo / VALUES).read_text(encoding="utf-8"))
+    node = repofiles.load_file(ctx.repo / VALUES, ctx.repo, YAML(typ="rt"))
     yield (
         _ValuesFile(str(VALUES), 0, node),
         ["awsAccountId"],

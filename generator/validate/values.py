@@ -7,8 +7,8 @@ import json
 import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
 
+from generator import repofiles
 from generator.layout import CHART, VALUES
 from generator.validate.context import Context, Document, Finding, dotted, plain
 
@@ -17,15 +17,12 @@ SCHEMA = CHART / "values.schema.json"
 
 def run(ctx: Context) -> list[Finding]:
     try:
-        node = YAML(typ="rt").load((ctx.repo / VALUES).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [Finding(str(VALUES), None, "not found")]
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [Finding(str(VALUES), mark.line + 1 if mark else None, f"not valid YAML: {exc}")]
+        node = repofiles.load_file(ctx.repo / VALUES, ctx.repo, YAML(typ="rt"))
+    except repofiles.UnreadableFile as exc:
+        return [Finding(str(VALUES), exc.line, exc.cause)]
     try:
-        schema = json.loads((ctx.repo / SCHEMA).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError) as exc:
+        schema = json.loads(repofiles.read_text(ctx.repo, ctx.repo / SCHEMA, symlinks=True))
+    except (repofiles.UnreadableFile, json.JSONDecodeError) as exc:
         return [Finding(str(SCHEMA), None, f"cannot read the schema: {exc}")]
     document = Document(str(VALUES), 0, node)
     validator = jsonschema.Draft7Validator(schema)
