@@ -104,7 +104,7 @@ def test_sdist_keeps_the_source_layout(dist):
         "pyproject.toml",
         "cookiecutter-template/cookiecutter.json",
         "generator/schemas/PROVENANCE.json",
-        "generator/cli.py",
+        "generator/cli/__init__.py",
     } <= names
 
 
