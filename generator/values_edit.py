@@ -24,6 +24,7 @@ from generator.errors import AnswerError, EksgenError
 from generator.layout import VALUES
 from generator.validate.context import dotted
 from generator.validate.values import SCHEMA, schema_errors
+from generator.yamlfmt import values_round_trip
 
 MAX_VALUE = 64 * 1024  # characters of one VALUE; values.yaml's longest strings are a few hundred
 _SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
@@ -64,7 +65,7 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
 def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     values_path = repo / VALUES
     render.load_values(repo)  # a cluster repository's values.yaml, read as every command reads it
-    yaml = _round_trip()
+    yaml = values_round_trip()
     original = repofiles.read_text(repo, values_path, symlinks=True)  # as written: CRLF stays CRLF
     document = repofiles.load_yaml(original, str(VALUES), yaml)
     try:
@@ -113,15 +114,6 @@ def _toolchain_for(repo: Path, minor: str) -> str | None:
     if match is None or match.group(1) == release.kubectl:
         return None
     return text[: match.start(1)] + release.kubectl + text[match.end(1) :]
-
-
-def _round_trip() -> YAML:
-    """A round-trip YAML that writes values.yaml back in the layout eksgen generates."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
 
 
 def _schema_at(schema: dict, path: tuple[str | int, ...]) -> dict:

@@ -62,3 +62,13 @@ class YamlScalarExtension(Extension):
     def __init__(self, environment):  # noqa: ANN001 - Jinja's signature
         super().__init__(environment)
         environment.filters["yaml"] = to_yaml_scalar
+
+
+def values_round_trip() -> YAML:
+    """A round-trip YAML that keeps values.yaml's comments and writes it back in the layout eksgen
+    generates (`eksgen set`, `eksgen update`)."""
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml

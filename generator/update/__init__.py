@@ -35,6 +35,7 @@ from generator.errors import AnswerError, EksgenError
 from generator.layout import CHART
 from generator.update import gitrepo, merge, migrations
 from generator.update.gitrepo import Blob
+from generator.yamlfmt import values_round_trip
 
 RECORD = ".eksgen.yaml"
 VALUES = "values.yaml"
@@ -191,17 +192,8 @@ def _text(blob: Blob | None, path: str) -> str:
     return blob.data.decode("utf-8")
 
 
-def _round_trip() -> YAML:
-    """Round-trip YAML in the layout eksgen writes values.yaml (as `eksgen set` does)."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    return yaml
-
-
 def _load(blob: Blob) -> CommentedMap:
-    document = _round_trip().load(blob.data.decode("utf-8"))
+    document = values_round_trip().load(blob.data.decode("utf-8"))
     return document if isinstance(document, CommentedMap) else CommentedMap()
 
 
@@ -211,7 +203,7 @@ def _migrated(
     """values.yaml migrated (line endings kept) and the notes; without `theirs`, only the versions matter
     (the schema check waits for the new chart)."""
     try:
-        document = _round_trip().load(text)
+        document = values_round_trip().load(text)
     except YAMLError as exc:
         raise EksgenError(f"{VALUES} at HEAD is not valid YAML: {exc}") from None
     if not isinstance(document, CommentedMap):
@@ -221,7 +213,7 @@ def _migrated(
         schema = json.loads(theirs[str(CHART / "values.schema.json")].data)
     notes = migrations.migrate(document, source, target, template, schema)
     buffer = io.StringIO()
-    _round_trip().dump(document, buffer)
+    values_round_trip().dump(document, buffer)
     out = buffer.getvalue()
     if "\r\n" in text:
         out = out.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -12,13 +12,11 @@ update; on a create, as here, the API server skips them too.
 
 from __future__ import annotations
 
-import json
 import re
 
 from generator import tools, versions
-from generator.errors import ToolTimeoutError
 from generator.layout import RENDERED
-from generator.validate.context import Context, Document, Finding
+from generator.validate.context import Context, Document, Finding, ToolReportError, json_report
 
 CHECK = "apiserver"
 MANIFESTS = RENDERED / "manifests"
@@ -43,22 +41,16 @@ def run(ctx: Context) -> list[Finding]:
         *files,
     ]
     try:
-        done = tools.capture(command, cwd=ctx.repo, timeout=TIMEOUT)
-    except ToolTimeoutError:
-        return [Finding(str(MANIFESTS), None, f"kubectl-validate did not finish within {TIMEOUT}s")]
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        output = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
-        return [Finding(str(MANIFESTS), None, f"kubectl-validate failed: {output}")]
+        report, code, output = json_report("kubectl-validate", command, ctx.repo, TIMEOUT)
+    except ToolReportError as exc:
+        return [exc.finding]
     documents = {(d.file, d.index): d for d in ctx.manifests}
     findings: list[Finding] = []
     for file, statuses in sorted(report.items()):
         for index, status in enumerate(statuses or []):
             findings += _findings(file, documents.get((file, index)), status)
-    if done.returncode != 0 and not findings:
-        output = (done.stderr or done.stdout).strip()
-        findings.append(Finding(str(MANIFESTS), None, f"kubectl-validate exited {done.returncode}: {output}"))
+    if code != 0 and not findings:
+        findings.append(Finding(str(MANIFESTS), None, f"kubectl-validate exited {code}: {output}"))
     objects = sum(len(s or []) for s in report.values())
     ctx.note(
         CHECK,

@@ -20,14 +20,15 @@ import urllib.request
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from generator import repofiles, resources, transaction, versions
-from generator.errors import EksgenError
+from generator import repofiles, resources, tools, transaction, versions
+from generator.errors import EksgenError, ToolTimeoutError
 from generator.layout import RENDERED, VALUES
 from generator.render import FAST_LOADER, load_values
 
@@ -254,3 +255,28 @@ def plain(node: object) -> object:
 
 
 __all__ = ["Context", "Document", "Finding", "VALUES", "dotted", "plain"]
+
+
+class ToolReportError(Exception):
+    """A validator that did not finish or printed no JSON report; `finding` says which and why."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def json_report(name: str, command: list[str], repo: Path, timeout: float) -> tuple[Any, int, str]:
+    """Run a validator that prints a JSON report (kubeconform, kubectl-validate) in the repository, so it
+    names files as the repository does; its report, exit code and output, or a ToolReportError."""
+    try:
+        done = tools.capture(command, cwd=repo, timeout=timeout)
+    except ToolTimeoutError:
+        raise ToolReportError(
+            Finding(str(RENDERED / "manifests"), None, f"{name} did not finish within {timeout:.0f}s")
+        ) from None
+    output = (done.stderr or done.stdout).strip()
+    try:
+        return json.loads(done.stdout), done.returncode, output
+    except json.JSONDecodeError:
+        message = f"{name} failed: {output or f'exit status {done.returncode}'}"
+        raise ToolReportError(Finding(str(RENDERED / "manifests"), None, message)) from None

@@ -21,10 +21,9 @@ import referencing.exceptions
 from referencing.jsonschema import DRAFT202012
 
 from generator import tools
-from generator.errors import ToolTimeoutError
 from generator.layout import RENDERED
 from generator.validate import schemacache
-from generator.validate.context import Context, Document, Finding
+from generator.validate.context import Context, Document, Finding, ToolReportError, json_report
 
 MANIFESTS = RENDERED / "manifests"
 TIMEOUT = 60  # seconds; a few small files take well under one
@@ -54,21 +53,15 @@ def run(ctx: Context) -> list[Finding]:
         *files,
     ]
     try:
-        # Relative file names, so kubeconform reports them as the repo-relative names we use.
-        done = tools.capture(command, cwd=ctx.repo, timeout=TIMEOUT)
-    except ToolTimeoutError:
-        return [Finding(str(MANIFESTS), None, f"kubeconform did not finish within {TIMEOUT}s")]
-    try:
-        report = json.loads(done.stdout)
-    except json.JSONDecodeError:
-        output = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
-        return [Finding(str(MANIFESTS), None, f"kubeconform failed: {output}")]
+        report, code, output = json_report("kubeconform", command, ctx.repo, TIMEOUT)
+    except ToolReportError as exc:
+        return [exc.finding]
 
     ctx.note("kubeconform", _summary(ctx, report.get("summary") or {}, len(files), custom_dir))
     dirs = (kubernetes_dir, custom_dir)
     findings = [f for resource in report.get("resources") or [] for f in _findings(ctx, resource, dirs)]
-    if done.returncode != 0 and not findings:
-        findings.append(Finding(str(MANIFESTS), None, f"kubeconform exited {done.returncode}: {done.stderr.strip()}"))
+    if code != 0 and not findings:
+        findings.append(Finding(str(MANIFESTS), None, f"kubeconform exited {code}: {output}"))
     # kubeconform validates files in parallel; report in file order whatever finished first.
     return sorted(findings, key=lambda f: (f.file, f.line or 0))
 
