@@ -50,6 +50,9 @@ def template_context(answers: Answers) -> dict:
         "eksgen_version": generator.__version__,
         "k8s_versions": list(versions.KUBERNETES),
         "karpenter_versions": list(versions.KARPENTER),
+        "karpenter_releases": {
+            v: {"controllerPolicies": list(r.controller_policies)} for v, r in versions.KARPENTER.items()
+        },
         "regions": sorted(regions.REGIONS),
         "max_cluster_name": MAX_CLUSTER_NAME,
     }

@@ -23,6 +23,7 @@ GENERATED_FILES = [
     "README.md",
     "charts/eks-complete/.helmignore",
     "charts/eks-complete/Chart.yaml",
+    "charts/eks-complete/karpenter-releases.json",
     "charts/eks-complete/templates/_helpers.tpl",
     "charts/eks-complete/templates/cluster-config.yaml",
     "charts/eks-complete/templates/ec2nodeclass.yaml",

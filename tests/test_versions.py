@@ -49,11 +49,19 @@ def test_karpenter_release_has_crds_and_matching_controller_policies(schemas, re
     assert tuple(created) == release.controller_policies
 
 
-def test_chart_helper_lists_the_same_controller_policies():
+def test_the_chart_reads_controller_policies_from_the_one_table(tmp_path):
+    """versions.KARPENTER drives the chart: eksgen writes it into charts/eks-complete/karpenter-releases.json,
+    which _helpers.tpl reads with .Files.Get; the helper names no release of its own."""
+    import json
+
+    from generator import repotemplate
+    from generator.answers import Answers
+
     helpers = (TEMPLATE / "charts/eks-complete/templates/_helpers.tpl").read_text()
-    for release in versions.KARPENTER.values():
-        line = next(row for row in helpers.splitlines() if row.strip().startswith(f'"{release.version}"'))
-        assert re.findall(r'"(Karpenter[A-Za-z]+)"', line) == list(release.controller_policies)
+    assert not re.search(r'"[0-9]+\.[0-9]+\.[0-9]+"', helpers)
+    project = repotemplate.render_template(Answers.from_raw("demo", {}), tmp_path)
+    written = json.loads((project / "charts/eks-complete/karpenter-releases.json").read_text())
+    assert written == {v: {"controllerPolicies": list(r.controller_policies)} for v, r in versions.KARPENTER.items()}
 
 
 def test_every_kubernetes_version_has_a_supporting_karpenter_and_the_default_is_first_choice():

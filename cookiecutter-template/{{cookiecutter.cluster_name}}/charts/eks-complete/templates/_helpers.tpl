@@ -29,13 +29,12 @@ app.kubernetes.io/part-of: eks-complete
 
 {{/*
 Name prefixes of the IAM managed policies that Karpenter's CloudFormation template creates for
-the controller, per pinned Karpenter release.
+the controller, per pinned Karpenter release: karpenter-releases.json, which eksgen writes from
+its table of releases (generator/versions.py).
 */}}
 {{- define "eks-complete.controllerPolicies" -}}
-{{- $byVersion := dict
-  "1.14.1" (list "KarpenterControllerNodeLifecyclePolicy" "KarpenterControllerIAMIntegrationPolicy" "KarpenterControllerEKSIntegrationPolicy" "KarpenterControllerInterruptionPolicy" "KarpenterControllerZonalShiftPolicy" "KarpenterControllerResourceDiscoveryPolicy")
--}}
-{{- $policies := get $byVersion .Values.karpenter.version -}}
+{{- $byVersion := .Files.Get "karpenter-releases.json" | fromJson -}}
+{{- $policies := get (get $byVersion .Values.karpenter.version | default dict) "controllerPolicies" -}}
 {{- if not $policies -}}
 {{- fail (printf "karpenter.version %q: no controller policies known for this release" .Values.karpenter.version) -}}
 {{- end -}}
