@@ -72,3 +72,6 @@ def cli_invoke():
 # AWS without AWS: a moto server on 127.0.0.1 for the session (`moto_endpoint`) and, per test, a
 # clean state with the aws CLI and boto3 pointed at it (`aws`). See tests/aws.py.
 from tests.aws import aws, moto_endpoint  # noqa: E402, F401 - fixtures, registered by import
+
+# The fakes' fork server, one per session (worker), which the `fakes` fixture of tests/deploy_support.py uses.
+from tests.deploy_support import fake_zygote  # noqa: E402, F401 - a fixture, registered by import

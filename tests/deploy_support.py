@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,9 +98,37 @@ class Fakes:
         return json.loads(path.read_text()).get("clusters", {}).get(cluster, {}) if path.exists() else {}
 
 
+@pytest.fixture(scope="session")
+def fake_zygote() -> Iterator[dict[str, str]]:
+    """The fork servers of tests/fakes/_zygote.py for this session (worker): their sockets, by kind."""
+    folder = tempfile.mkdtemp(prefix="eksgen-fakes-")  # short: a socket's path has at most 107 bytes
+    servers = {
+        kind: subprocess.Popen(
+            [sys.executable, str(FAKES / "_zygote.py"), os.path.join(folder, kind), kind],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ("fakes", "aws")
+    }
+    try:
+        for kind, server in servers.items():
+            assert server.stdout is not None and server.stdout.readline() == "ready\n", f"no fork server for {kind}"
+        yield {kind: os.path.join(folder, kind) for kind in servers}
+    finally:
+        for server in servers.values():
+            server.terminate()
+        for server in servers.values():
+            server.wait(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(name="fakes")
-def fakes_fixture(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
-    """The fakes first on PATH, moto behind the aws CLI; import this into a test module to use `fakes`."""
+def fakes_fixture(aws: Aws, fake_zygote: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    """The fakes first on PATH, moto behind the aws CLI; import this into a test module to use `fakes`.
+
+    The fakes and the real aws CLI behind the aws fake run in fork servers (`fake_zygote`), which
+    spares each call an interpreter start, its imports and the parsing of AWS service models."""
     tools.helm()  # the real helm, cached before the fake one is on PATH (set_values renders with it)
     real_aws = shutil.which("aws")
     assert real_aws, "the aws CLI of the test extra is not installed"
@@ -106,12 +136,13 @@ def fakes_fixture(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     state.mkdir()
     folder.mkdir()
     for tool in TOOLS:
-        wrapper = folder / tool
-        wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKES / (tool + ".py")}" "$@"\n')
-        wrapper.chmod(0o755)
+        _client_script(folder / tool, "FAKE_ZYGOTE", FAKES / f"{tool}.py")
+    real = _client_script(tmp_path / "real-aws", "FAKE_AWS_ZYGOTE", Path(real_aws))  # what the aws fake runs
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_STATE_DIR", str(state))
-    monkeypatch.setenv("FAKE_REAL_AWS", real_aws)
+    monkeypatch.setenv("FAKE_REAL_AWS", str(real))
+    monkeypatch.setenv("FAKE_ZYGOTE", fake_zygote["fakes"])
+    monkeypatch.setenv("FAKE_AWS_ZYGOTE", fake_zygote["aws"])
     for name in (
         "FAKE_FAIL",
         "GITHUB_STEP_SUMMARY",
@@ -122,6 +153,13 @@ def fakes_fixture(aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     ):
         monkeypatch.delenv(name, raising=False)
     return Fakes(state, aws, monkeypatch)
+
+
+def _client_script(path: Path, variable: str, script: Path) -> Path:
+    """An executable that runs `script` in the fork server whose socket $variable names (tests/fakes/_client.py)."""
+    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKES / "_client.py"}" {variable} "{script}" "$@"\n')
+    path.chmod(0o755)
+    return path
 
 
 # ---- cluster repositories ----------------------------------------------------------------------

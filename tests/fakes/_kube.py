@@ -39,6 +39,12 @@ SINGULAR = {
 ALIASES = {"sc": "storageclasses", "deploy": "deployments"}
 
 
+# An Amazon Linux 2023 AMI of the region for Karpenter's nodes (the template's amiSelectorTerms name an al2023
+# alias). The filter also keeps moto's answer small: it ignores MaxResults, and all of Amazon's ~1,300 images
+# cost a second of CPU to describe.
+AL2023 = [{"Name": "name", "Values": ["al2023-ami-2*-x86_64"]}]
+
+
 def resource_of(kind: str) -> str:
     plural, group, _ = KINDS[kind]
     return f"{plural}.{group}"
@@ -170,7 +176,7 @@ def launch_node(cluster_name: str, cluster: dict, pool: dict) -> None:
     if capacity is None:
         return
     ec2 = _fake.boto("ec2")
-    image = ec2.describe_images(Owners=["amazon"], MaxResults=5)["Images"][0]["ImageId"]
+    image = ec2.describe_images(Owners=["amazon"], MaxResults=5, Filters=AL2023)["Images"][0]["ImageId"]
     claim = f"{pool_name}-{len(cluster['objects']) % 100000:05d}"
     tags = {
         "karpenter.sh/nodepool": pool_name,
