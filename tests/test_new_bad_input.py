@@ -185,6 +185,7 @@ def _fake_helm(directory: Path, version: str, template_delay: float = 0.0) -> No
     script.write_text(
         "#!/bin/sh\n"
         f'if [ "$1" = version ]; then echo {version}; exit 0; fi\n'
+        ': > "${HELM_STARTED:-/dev/null}"\n'  # the test knows `helm template` is running
         f"sleep {template_delay}\n"
         'exec "$REAL_HELM" "$@"\n'
     )
@@ -254,9 +255,11 @@ def test_interrupt_mid_generation_leaves_no_directory(tmp_path, signum):
     _fake_helm(tmp_path / "fake", "v3.16.4", template_delay=30)
     env = _eksgen_env([tmp_path / "fake", _only(tmp_path, "git")])
     out = tmp_path / "out"
-    proc = _eksgen("new", "ok", "--output-dir", str(out), "--no-input", env=env)
+    started = tmp_path / "helm-started"
+    proc = _eksgen("new", "ok", "--output-dir", str(out), "--no-input", env={**env, "HELM_STARTED": str(started)})
     deadline = time.monotonic() + 30
-    while not any(out.glob(".eksgen-ok-*/ok/values.yaml")):  # wait until files are being written
+    # files are being written and helm is rendering (for 30 s) when the signal comes
+    while not (started.exists() and any(out.glob(".eksgen-ok-*/ok/values.yaml"))):
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.05)
     proc.send_signal(signum)
