@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -90,3 +91,12 @@ def _strict(node: object) -> object:
 
 def errors(validator: jsonschema.Draft7Validator, instance: object) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(instance)]
+
+
+def assert_golden(path: Path, text: str) -> None:
+    """`text` is the golden file at `path`; UPDATE_GOLDEN=1 writes it. A missing golden file fails."""
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"no golden file {path}; UPDATE_GOLDEN=1 writes it"
+    assert text == path.read_text(encoding="utf-8"), f"output changed; UPDATE_GOLDEN=1 to accept ({path})"

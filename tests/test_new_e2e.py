@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from generator import versions
 from tests.helpers import (
     GENERATED_FILES,
+    assert_golden,
     crd_validator,
     eksctl_validator,
     errors,
@@ -66,13 +68,25 @@ def generated(request, tmp_path_factory) -> tuple[str, Path]:
     from generator.cli import cli
 
     out = tmp_path_factory.mktemp(request.param)
-    result = CliRunner().invoke(
-        cli,
-        ["new", "my-cluster", "--output-dir", str(out), "--no-input", *CONFIGURATIONS[request.param]],
-        catch_exceptions=False,
-    )
+    with pytest.MonkeyPatch.context() as patch:  # what `new` says about support depends on the day
+        patch.setattr(versions, "today", lambda: date(2026, 12, 2))
+        result = CliRunner().invoke(
+            cli,
+            ["new", "my-cluster", "--output-dir", str(out), "--no-input", *CONFIGURATIONS[request.param]],
+            catch_exceptions=False,
+        )
     assert result.exit_code == 0, result.output
+    PRINTED[request.param] = result.output.replace(str(out), "<OUTPUT_DIR>")
     return request.param, out / "my-cluster"
+
+
+PRINTED: dict[str, str] = {}  # what `eksgen new` printed, per configuration
+
+
+def test_what_new_prints_is_the_golden_snapshot(generated):
+    """The first steps and notes `eksgen new` prints, on 2026-12-02 (tests/golden/new/)."""
+    name, _ = generated
+    assert_golden(Path(__file__).parent / "golden" / "new" / f"{name}.txt", PRINTED[name])
 
 
 def test_tree_is_complete_and_nothing_else(generated):

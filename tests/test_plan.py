@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,9 +14,9 @@ from generator.answers import Answers
 from generator.plan import markdown
 from generator.scaffold import generate
 from generator.values_edit import set_values
+from tests.helpers import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "plan"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +50,7 @@ def _plan(repo: Path, schemas: Path):
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.md"
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path}; UPDATE_GOLDEN=1 writes it"
-    assert text == path.read_text(encoding="utf-8"), f"plan markdown changed; UPDATE_GOLDEN=1 to accept ({path})"
+    assert_golden(GOLDEN / f"{name}.md", text)
 
 
 def _phases(plan) -> list[tuple[str, str]]:

@@ -152,7 +152,8 @@ def new(
     click.echo("\nNext steps, in this order (the repository's README says the same):")
     click.echo(f"  cd {shlex.quote(str(target))}")
     click.echo(
-        f"  1. bootstrap AWS once: eksgen bootstrap --repo . --github-org-id ORG_ID --github-repo-id REPO_ID"
+        f"  1. create the GitHub repository {org_repo} (empty for now; its ids and variables need it), then"
+        " bootstrap AWS once: eksgen bootstrap --repo . --github-org-id ORG_ID --github-repo-id REPO_ID"
         f"  (ids: gh api repos/{org_repo} --jq '.owner.id, .id'), then run the aws command it prints"
     )
     click.echo("  2. set the repository variables it prints (AWS_DEPLOY_ROLE_ARN, AWS_PLAN_ROLE_ARN, AWS_REGION)")
@@ -160,7 +161,7 @@ def new(
     if answers.github_repo:
         click.echo(f"  4. git remote add origin git@github.com:{answers.github_repo}.git && git push -u origin main")
     else:
-        click.echo("  4. create the GitHub repository, add it as origin and push main")
+        click.echo("  4. add the GitHub repository as origin and push main")
     click.echo("  5. change the cluster with pull requests (eksgen set KEY=VALUE, then commit)")
 
 
