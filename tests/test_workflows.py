@@ -17,6 +17,9 @@ from tests.workflow_runner import GIT, WorkflowRunner
 
 pytestmark = pytest.mark.slow
 
+# A pull request whose checks pass: the image built once, validated, planned, commented.
+ALL_SUCCEEDED = {"toolchain": "succeeded", "validate": "succeeded", "plan": "succeeded", "comment": "succeeded"}
+
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory) -> Path:
@@ -49,12 +52,7 @@ def test_a_clean_pull_request_is_validated_planned_and_commented(runner):
     _branch(runner, "more-cpu", "karpenter.nodePool.limits.cpu=2000")
     runner.open_pull_request(7, "more-cpu")
     run = runner.pull_request(7, "more-cpu")
-    assert run.jobs == {
-        "toolchain": "succeeded",
-        "validate": "succeeded",
-        "plan": "succeeded",
-        "comment": "succeeded",
-    }, run.log[-3000:]
+    assert run.jobs == ALL_SUCCEEDED, run.log[-3000:]
     # validate and plan ran in the toolchain image the toolchain job built, as on GitHub
     assert run.log.count("eks-accelerator.sh: running in the toolchain image (EKS_ACCELERATOR_MODE=docker)") == 2
     assert "Loaded image: eks-toolchain:ci" in run.log
@@ -156,12 +154,7 @@ def test_the_plan_of_a_bootstrapped_repository_starts_from_the_deployed_commit(p
         "more-cpu",
         variables={"AWS_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/demo-github-plan", "AWS_REGION": "us-west-2"},
     )
-    assert run.jobs == {
-        "toolchain": "succeeded",
-        "validate": "succeeded",
-        "plan": "succeeded",
-        "comment": "succeeded",
-    }, run.log[-3000:]
+    assert run.jobs == ALL_SUCCEEDED, run.log[-3000:]
     comment = run.comments["eksgen-plan"]
     assert f"Base `{deployed[:12]} (the commit deployed on cluster demo)`" in comment
     assert "eksctl scale nodegroup" in comment and "apply rendered/manifests/nodepool.yaml" in comment
