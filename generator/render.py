@@ -19,9 +19,8 @@ import yaml
 from generator import repofiles, tools, transaction
 from generator.errors import EksgenError
 from generator.layout import CHART, CLOUDFORMATION, CLUSTER_CONFIG, RENDERED, VALUES, manifest
+from generator.repofiles import FAST_LOADER
 
-# libyaml when PyYAML has it: parsing is most of the Python time of render and validate.
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 RELEASE = "eks-complete"
 # Karpenter's prerequisites (IAM, SQS, EventBridge) as one CloudFormation template.
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*$", re.MULTILINE)

@@ -39,6 +39,11 @@ class UnreadableFile(EksgenError):
         super().__init__(f"{name}: {cause}")
 
 
+# libyaml when PyYAML has it: parsing is most of the Python time of reading rendered/. PyYAML reads
+# YAML 1.1, as the Go readers of rendered/ (eksctl, kubectl: sigs.k8s.io/yaml) do.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_text(repo: Path, path: Path, symlinks: bool = False) -> str:
     """The text of a regular file inside `repo`, at most MAX_BYTES of UTF-8. Not through a symlink;
     with `symlinks`, through one that ends inside the repository (values.yaml may be one)."""
@@ -106,7 +111,7 @@ def without_aliases(text: str, name: str) -> str:
     """The text, after checking that no YAML alias (`*name`) is in it: aliases make a few bytes
     into gigabytes once expanded, and nothing eksgen renders uses them."""
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=FAST_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 raise UnreadableFile(name, f"uses a YAML alias (*{event.anchor}); rendered files have none")
     except yaml.YAMLError as exc:

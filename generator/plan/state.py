@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
+import yaml
 from ruamel.yaml.error import YAMLError
 
 from generator import repofiles, tools
@@ -66,15 +66,15 @@ def _show(git: str, repo: Path, ref: str, path: str) -> str:
 
 
 def _state(label: str, files: dict[str, str], values_text: str) -> State:
-    loader = YAML(typ="safe", pure=True)
     try:
         values = repofiles.load_yaml(values_text, f"{label}: {VALUES}") or {}
         documents = {}
         for path, text in files.items():
-            for doc in loader.load_all(repofiles.without_aliases(text, path)):
+            # YAML 1.1 with libyaml, as eksctl and kubectl read rendered/ (sigs.k8s.io/yaml)
+            for doc in yaml.load_all(repofiles.without_aliases(text, path), Loader=repofiles.FAST_LOADER):
                 if isinstance(doc, dict) and doc.get("kind"):
                     name = str((doc.get("metadata") or {}).get("name", ""))
                     documents[(str(doc["kind"]), name)] = doc
-    except YAMLError as exc:
+    except (YAMLError, yaml.YAMLError) as exc:
         raise EksgenError(f"{label}: rendered/ or values.yaml is not valid YAML: {exc}") from None
     return State(label, files, values if isinstance(values, dict) else {}, documents)

@@ -30,7 +30,8 @@ from ruamel.yaml.error import YAMLError
 from generator import repofiles, resources, tools, transaction, versions
 from generator.errors import EksgenError, ToolTimeoutError
 from generator.layout import RENDERED, VALUES
-from generator.render import FAST_LOADER, load_values
+from generator.render import load_values
+from generator.repofiles import FAST_LOADER
 
 UPSTREAM = "upstream"
 _UPSTREAM_LIST = "https://api.github.com/repos/aws/karpenter-provider-aws/contents/pkg/apis/crds?ref=v{version}"
