@@ -108,12 +108,19 @@ def decode(data: bytes, name: str) -> str:
 
 
 def without_aliases(text: str, name: str) -> str:
-    """The text, after checking that no YAML alias (`*name`) is in it: aliases make a few bytes
-    into gigabytes once expanded, and nothing eksgen renders uses them."""
+    """The text, after checking that no YAML alias (`*name`) is in it and that it nests at most MAX_DEPTH
+    deep: aliases make a few bytes into gigabytes once expanded, and nothing eksgen renders uses them."""
+    depth = 0
     try:
         for event in yaml.parse(text, Loader=FAST_LOADER):
             if isinstance(event, yaml.AliasEvent):
                 raise UnreadableFile(name, f"uses a YAML alias (*{event.anchor}); rendered files have none")
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:  # "[[[[..." would end in a RecursionError once loaded
+                    raise UnreadableFile(name, f"nests deeper than {MAX_DEPTH} levels")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
     except yaml.YAMLError as exc:
         raise UnreadableFile(name, f"not valid YAML: {exc}") from None
     return text

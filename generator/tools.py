@@ -87,6 +87,21 @@ def run(
     return result
 
 
+def run_bytes(args: Sequence[str], stdin: bytes, *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """Run a program on bytes (`git cat-file --batch`), returning what it prints as bytes; a non-zero
+    exit is a ToolFailedError, a missing program a ToolMissingError, one past `timeout` a ToolTimeoutError."""
+    try:
+        done = subprocess.run(list(args), cwd=cwd, input=stdin, capture_output=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise missing(args[0]) from None
+    except subprocess.TimeoutExpired:
+        raise ToolTimeoutError(f"`{shlex.join(args)}` did not finish within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip()
+        raise ToolFailedError(f"{Path(args[0]).name} {args[1]} failed: {detail}")
+    return done.stdout
+
+
 def succeeds(args: Sequence[str], *, cwd: Path | None = None, timeout: float = DEFAULT_TIMEOUT) -> bool:
     """Whether a program exits 0 (its output is discarded)."""
     return capture(args, cwd=cwd, timeout=timeout).returncode == 0

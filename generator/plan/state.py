@@ -51,18 +51,36 @@ def from_git(repo: Path, ref: str) -> State:
     git = tools.git()
     if not tools.succeeds([git, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=repo):
         raise EksgenError(f"--base {ref!r}: not a commit in {repo}")
-    listing = tools.run([git, "ls-tree", "-r", "--name-only", ref, "--", str(RENDERED)], cwd=repo).stdout
-    files = {path: _show(git, repo, ref, path) for path in listing.splitlines() if path}
-    values_text = (
-        _show(git, repo, ref, str(VALUES))
-        if tools.succeeds([git, "cat-file", "-e", f"{ref}:{VALUES}"], cwd=repo)
-        else "{}"
-    )
-    return _state(ref, files, values_text)
+    blobs = _blobs(git, repo, ref, [str(RENDERED), str(VALUES)])
+    values_text = blobs.pop(str(VALUES), "{}")
+    return _state(ref, blobs, values_text)
 
 
-def _show(git: str, repo: Path, ref: str, path: str) -> str:
-    return tools.run([git, "show", f"{ref}:{path}"], cwd=repo).stdout
+def _blobs(git: str, repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
+    """The files under `paths` at `ref`, read with one `git cat-file --batch` and held to the rules of
+    the working tree's files (a pull request may have committed anything): regular files only, at most
+    repofiles.MAX_BYTES each, UTF-8."""
+    listing = tools.run([git, "ls-tree", "-r", "-z", "-l", "--full-tree", ref, "--", *paths], cwd=repo).stdout
+    entries = []  # (path, object id)
+    for record in filter(None, listing.split("\0")):
+        meta, _, path = record.partition("\t")
+        mode, kind, oid, size = meta.split()
+        name = f"{ref}: {path}"
+        if kind != "blob" or mode not in ("100644", "100755"):
+            raise repofiles.UnreadableFile(name, "is not a regular file (a symlink or a submodule)")
+        if int(size) > repofiles.MAX_BYTES:  # refused before it is read
+            raise repofiles.UnreadableFile(name, f"is larger than {repofiles.MAX_BYTES} bytes")
+        entries.append((path, oid))
+    if not entries:
+        return {}
+    batch = tools.run_bytes([git, "cat-file", "--batch"], "".join(f"{oid}\n" for _, oid in entries).encode(), cwd=repo)
+    files, at = {}, 0
+    for path, _ in entries:
+        header_end = batch.index(b"\n", at)
+        length = int(batch[at:header_end].split()[2])
+        files[path] = repofiles.decode(batch[header_end + 1 : header_end + 1 + length], f"{ref}: {path}")
+        at = header_end + 1 + length + 1  # the object, then a newline
+    return files
 
 
 def _state(label: str, files: dict[str, str], values_text: str) -> State:

@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import YAMLError
 
 import generator
-from generator import render, repotemplate, toolchain, transaction
+from generator import render, repofiles, repotemplate, toolchain, transaction
 from generator.answers import Answers
 from generator.errors import AnswerError, EksgenError
 from generator.layout import CHART
@@ -173,10 +171,8 @@ def _read_record(blob: Blob | None) -> dict[str, Any]:
     """version, name, answers and (from eksgen 0.2.0 on) the base commit's trailer, from .eksgen.yaml."""
     if blob is None:
         raise EksgenError(f"{RECORD} is missing: this is not a repository eksgen generated, or it was removed")
-    try:
-        data = YAML(typ="safe", pure=True).load(blob.data.decode("utf-8"))
-    except (YAMLError, UnicodeDecodeError) as exc:
-        raise EksgenError(f"{RECORD}: not readable YAML ({exc})") from None
+    # a repository's files at HEAD are read as every command reads them: bounded, UTF-8, no aliases
+    data = repofiles.load_yaml(repofiles.decode(blob.data, str(RECORD)), str(RECORD))
     tool = data.get("generator") if isinstance(data, dict) else None
     if not isinstance(tool, dict) or tool.get("name") != "eksgen" or not isinstance(tool.get("version"), str):
         raise EksgenError(f"{RECORD}: no generator: {{name: eksgen, version: ...}}; eksgen cannot tell what wrote it")
@@ -189,11 +185,11 @@ def _read_record(blob: Blob | None) -> dict[str, Any]:
 def _text(blob: Blob | None, path: str) -> str:
     if blob is None:
         raise EksgenError(f"{path} is missing at HEAD; this is not a cluster repository eksgen can update")
-    return blob.data.decode("utf-8")
+    return repofiles.decode(blob.data, path)
 
 
 def _load(blob: Blob) -> CommentedMap:
-    document = values_round_trip().load(blob.data.decode("utf-8"))
+    document = repofiles.load_yaml(repofiles.decode(blob.data, str(VALUES)), str(VALUES), values_round_trip())
     return document if isinstance(document, CommentedMap) else CommentedMap()
 
 
@@ -202,10 +198,7 @@ def _migrated(
 ) -> tuple[str, list[str]]:
     """values.yaml migrated (line endings kept) and the notes; without `theirs`, only the versions matter
     (the schema check waits for the new chart)."""
-    try:
-        document = values_round_trip().load(text)
-    except YAMLError as exc:
-        raise EksgenError(f"{VALUES} at HEAD is not valid YAML: {exc}") from None
+    document = repofiles.load_yaml(text, f"{VALUES} at HEAD", values_round_trip())
     if not isinstance(document, CommentedMap):
         raise EksgenError(f"{VALUES} at HEAD is not a mapping of keys to values")
     schema: dict = {}
@@ -223,7 +216,7 @@ def _migrated(
 def _answers(record: dict, values_text: str) -> Answers:
     """The recorded answers, with the Kubernetes and Karpenter versions the cluster has after migration
     (the toolchain's kubectl and the README follow the cluster, as `eksgen set` keeps them)."""
-    values = YAML(typ="safe", pure=True).load(values_text)
+    values = repofiles.load_yaml(values_text, f"{VALUES} at HEAD")
     raw = dict(record["answers"])
     raw["k8s-version"] = str(values.get("eksVersion"))
     raw["karpenter-version"] = str((values.get("karpenter") or {}).get("version"))
