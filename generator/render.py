@@ -57,12 +57,25 @@ def render(repo: Path, values_text: str | None = None) -> dict[str, str]:
 
 
 def _helm_template(repo: Path, values_file: Path, values: dict) -> dict[str, str]:
+    _regular_chart(repo)
     kube_version = str(values.get("eksVersion", ""))
     args = [tools.helm(), "template", RELEASE, str(CHART), "--values", str(values_file)]
     if re.fullmatch(r"\d+\.\d+", kube_version):
         args += ["--kube-version", f"v{kube_version}.0"]
     output = tools.run(args, cwd=repo).stdout
     return split_documents(output)
+
+
+def _regular_chart(repo: Path) -> None:
+    """The chart as regular files of the repository: helm follows a symlinked template wherever it points
+    and renders what it finds into rendered/ (and so into a pull request's plan)."""
+    chart = repo / CHART
+    if chart.is_symlink() or not chart.is_dir():
+        raise repofiles.UnreadableFile(str(CHART), "must be a directory of the repository, not a symlink")
+    for path in sorted(chart.rglob("*")):
+        if path.is_symlink() or not (path.is_dir() or path.is_file()):
+            what = "a symlink" if path.is_symlink() else "not a regular file"
+            raise repofiles.UnreadableFile(str(path.relative_to(repo)), f"is {what}; the chart is read as files only")
 
 
 def split_documents(output: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ leaves both byte for byte as they were.
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +19,10 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from generator import render, repofiles, rules, transaction, versions
-from generator.errors import AnswerError, EksgenError
+from generator.errors import AnswerError
 from generator.layout import VALUES
 from generator.validate.context import dotted
-from generator.validate.values import SCHEMA, schema_errors
+from generator.validate.values import read_schema, schema_errors
 from generator.yamlfmt import values_round_trip
 
 MAX_VALUE = 64 * 1024  # characters of one VALUE; values.yaml's longest strings are a few hundred
@@ -68,10 +67,7 @@ def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     yaml = values_round_trip()
     original = repofiles.read_text(repo, values_path, symlinks=True)  # as written: CRLF stays CRLF
     document = repofiles.load_yaml(original, str(VALUES), yaml)
-    try:
-        schema = json.loads(repofiles.read_text(repo, repo / SCHEMA, symlinks=True))
-    except json.JSONDecodeError as exc:
-        raise EksgenError(f"{SCHEMA}: not valid JSON: {exc}") from None
+    schema = read_schema(repo)
     changed = []
     for text in assignments:
         assignment = parse_assignment(text)

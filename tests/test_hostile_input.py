@@ -956,3 +956,113 @@ def pyyaml_load(path: Path) -> dict:
     import yaml as pyyaml
 
     return pyyaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# ---- a review of the merged branches (session 3): files a pull request or a commit may hold ----------
+DEEP = "x: " + "[" * 10000 + "]" * 10000 + "\n"
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+
+
+def _commit_all(repo: Path, message: str) -> None:
+    subprocess.run([*GIT, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*GIT, "commit", "--quiet", "--no-verify", "-m", message], cwd=repo, check=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "content", "cause"),
+    [
+        ("values.yaml", None, "uses a YAML alias"),  # the bomb appended to values.yaml
+        ("values.yaml", b"name: \xff\xfe\n", "is not UTF-8"),
+        ("values.yaml", DEEP.encode(), "nests deeper than 64 levels"),
+        (".eksgen.yaml", b"answers: \xff\n", "is not UTF-8"),
+        (".eksgen.yaml", ALIAS_BOMB.encode(), "uses a YAML alias"),
+    ],
+    ids=["values-alias-bomb", "values-not-utf8", "values-too-deep", "record-not-utf8", "record-alias-bomb"],
+)
+def test_review_update_reads_the_committed_files_as_every_command_does(repo, path, content, cause):
+    """`eksgen update` read values.yaml and .eksgen.yaml at HEAD with plain YAML: an alias bomb kept it at
+    full CPU for minutes, bad bytes or deep nesting were internal errors. Now: an Error naming the file."""
+    target = repo / path
+    target.write_bytes(target.read_bytes() + ALIAS_BOMB.encode() if content is None else content)
+    _commit_all(repo, "hostile")
+    result = _eksgen("update", "--dry-run", "--repo", repo, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert path in result.stderr and cause in result.stderr, result.stderr
+    assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "cause"),
+    # libyaml stops "[[[[..." at its own depth limit (1000), before eksgen's (64) is reached
+    [(b"\xff\xfe: x\n", "is not UTF-8"), (DEEP.encode(), "exceeded maximum nesting depth")],
+    ids=["not-utf8", "too-deep"],
+)
+def test_review_plan_holds_the_base_commit_to_the_rules_of_the_working_tree(repo, content, cause):
+    """`plan --base REF` read REF's rendered/ files unchecked (git show): bad bytes or deep nesting in the
+    base were internal errors. They are now read with one `git cat-file --batch` and checked the same way."""
+    (repo / "rendered/manifests/bad.yaml").write_bytes(content)
+    _commit_all(repo, "bad file in the base")
+    (repo / "rendered/manifests/bad.yaml").unlink()
+    result = _eksgen("plan", "--repo", repo, "--base", "HEAD")
+    assert result.returncode == 1 and "rendered/manifests/bad.yaml" in result.stderr, result.stderr
+    assert cause in result.stderr and "internal error" not in result.stderr
+
+
+def test_review_plan_refuses_a_huge_or_symlinked_file_at_the_base_before_reading_it(repo):
+    big = repo / "rendered/manifests/big.yaml"
+    big.write_text("x: " + "y" * (5 * 1024 * 1024) + "\n")
+    _commit_all(repo, "huge file in the base")
+    big.unlink()
+    result = _eksgen("plan", "--repo", repo, "--base", "HEAD")
+    assert result.returncode == 1 and "is larger than 4194304 bytes" in result.stderr, result.stderr
+    (repo / "rendered/manifests/link.yaml").symlink_to("/etc/passwd")
+    _commit_all(repo, "a symlink in the base")
+    (repo / "rendered/manifests/link.yaml").unlink()
+    result = _eksgen("plan", "--repo", repo, "--base", "HEAD")
+    assert result.returncode == 1 and "link.yaml: is not a regular file" in result.stderr, result.stderr
+
+
+def test_review_validate_refuses_a_rendered_file_nested_too_deeply(repo):
+    (repo / "rendered/manifests/deep.yaml").write_text(DEEP)
+    result = _eksgen("validate", "--skip", "hygiene", repo)
+    assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
+    assert "deep.yaml: not valid YAML: while increasing flow level" in result.stdout  # libyaml's depth limit
+    (repo / "rendered/manifests/deep.yaml").write_text("x: " + "[" * 65 + "]" * 65 + "\n")
+    result = _eksgen("validate", "--skip", "hygiene", repo)
+    assert result.returncode == 1 and "deep.yaml: nests deeper than 64 levels" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("schema", "cause"),
+    [
+        ("[" * 100000 + "]" * 100000, "nests too deeply"),
+        ('{"$ref":"#/definitions/a","definitions":{"a":{"$ref":"#/definitions/a"}}}', "refers to itself without end"),
+        ('{"$ref":"https://example.invalid/x.json"}', "has a reference that leads nowhere"),
+        ('{"type": 12}', "is not a valid JSON schema"),
+    ],
+    ids=["deep", "self-reference", "remote-reference", "not-a-schema"],
+)
+def test_review_a_broken_values_schema_is_named_by_validate_and_set(repo, schema, cause):
+    """A pull request may change charts/eks-complete/values.schema.json: whatever it holds, `validate` and
+    `set` name it and the cause (jsonschema's own errors and Python's recursion limit were internal errors)."""
+    (repo / "charts/eks-complete/values.schema.json").write_text(schema)
+    checked = _eksgen("validate", "--only", "values", repo)
+    assert checked.returncode == 1 and "internal error" not in checked.stderr, checked.stderr
+    assert f"charts/eks-complete/values.schema.json: cannot use the schema: {cause}" in checked.stdout
+    edited = _eksgen("set", "--repo", repo, "environment=x")
+    assert edited.returncode == 1 and f"values.schema.json: {cause}" in edited.stderr, edited.stderr
+
+
+def test_review_linters_and_helm_read_no_symlink_out_of_the_repository(repo):
+    """A symlinked workflow made zizmor quote /etc/passwd into the validate log, and helm follows a symlinked
+    chart template into rendered/ (and so into the plan comment). Both are refused, naming the link."""
+    (repo / ".github/workflows/p.yml").symlink_to("/etc/passwd")
+    result = _eksgen("validate", "--only", "hygiene", repo)
+    assert result.returncode == 1 and "root:x:0:0" not in result.stdout + result.stderr
+    assert ".github/workflows/p.yml: is a symlink; actionlint lints the repository's own files only" in result.stdout
+    (repo / ".github/workflows/p.yml").unlink()
+    (repo / "charts/eks-complete/templates/leak.yaml").symlink_to("/etc/hostname")
+    for args in (("render", "--repo", repo), ("set", "--repo", repo, "environment=x")):
+        result = _eksgen(*args)
+        assert result.returncode == 1, result.stderr
+        assert "charts/eks-complete/templates/leak.yaml: is a symlink" in result.stderr, result.stderr

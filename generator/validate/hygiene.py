@@ -57,7 +57,11 @@ def run(ctx: Context) -> list[Finding]:
     summary: list[str] = []
     try:
         for linter in LINTERS:
-            files = linter.files(ctx.repo)
+            files, links = _regular(ctx.repo, linter.files(ctx.repo))
+            findings += [
+                Finding(link, None, f"is a symlink; {linter.name} lints the repository's own files only")
+                for link in links
+            ]
             summary.append(f"{linter.name} on {_count(files)}")
             if not files:
                 continue
@@ -111,6 +115,13 @@ def _collect(linter: Linter, process: subprocess.Popen[str], deadline: float) ->
 
 
 # ---- what each linter checks ---------------------------------------------------------------
+def _regular(repo: Path, files: list[str]) -> tuple[list[str], list[str]]:
+    """The files a linter may read, and the symlinks among them: a linter quotes what it reads, and a
+    symlink could make it quote a file of the runner (/etc/passwd) into a pull request's log."""
+    links = [f for f in files if (repo / f).is_symlink() or not (repo / f).is_file()]
+    return [f for f in files if f not in links], links
+
+
 def _workflows(repo: Path) -> list[str]:
     folder = repo / WORKFLOWS
     return sorted(str(WORKFLOWS / p.name) for p in folder.glob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
