@@ -138,10 +138,15 @@ def _real_target(path: Path) -> Path:
 
 
 def _write_file(path: Path, text: str, like: Path | None) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:  # a full disk names no file; the error boundary shows this one
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror, str(like or path)) from None
+        raise
     if like is not None and like.exists():
         os.chmod(path, stat.S_IMODE(like.stat().st_mode))
 

@@ -47,6 +47,8 @@ def test_eksgen_debug_adds_the_traceback(monkeypatch, capsys, tmp_path):
         (["get", "--repo", "{tmp}", "environment"], 1, "Error: "),  # no values.yaml: an error, not a bug
         (["validate", "--only", "nope"], 2, "unknown check 'nope'"),
         (["no-such-command"], 2, "No such command"),
+        (["get", "--repo", "{tmp}", ""], 2, "must be a dotted key of values.yaml"),
+        (["get", "--repo", "{tmp}", "env\nx"], 2, "must be a dotted key of values.yaml"),
     ],
 )
 def test_expected_errors_are_not_bugs(monkeypatch, capsys, tmp_path, args, code, said):

@@ -766,6 +766,7 @@ def test_item_11_a_full_disk_leaves_nothing_half_written(tmp_path, pristine):
         result = _eksgen("plan", "--repo", pristine, "--base", "main", "--output", old)
         assert result.returncode == 1, result.stderr
         assert "No space left on device" in result.stderr and "internal error" not in result.stderr
+        assert f"Error: {old}: No space left on device" in result.stderr  # the file is named
         assert old.read_text() == "old plan\n"
 
 
@@ -1066,3 +1067,17 @@ def test_review_linters_and_helm_read_no_symlink_out_of_the_repository(repo):
         result = _eksgen(*args)
         assert result.returncode == 1, result.stderr
         assert "charts/eks-complete/templates/leak.yaml: is a symlink" in result.stderr, result.stderr
+
+
+def test_review_a_huge_rendered_diff_keeps_the_comment_within_githubs_limit(repo):
+    """A 300 MB file made a 300 MB plan; GitHub refuses a comment over 65,536 characters. Diffs share a
+    budget: one that does not fit is named and left out, and the plan says how to see it."""
+    (repo / "rendered/manifests/big.yaml").write_text("".join(f"k{i}: {'v' * 100}\n" for i in range(3000)))
+    _commit_all(repo, "a big file")
+    (repo / "rendered/manifests/big.yaml").unlink()
+    output = repo.parent / "plan.md"
+    result = _eksgen("plan", "--repo", repo, "--base", "HEAD", "--output", output)
+    assert result.returncode in (0, 1), result.stderr  # (rendered/ is out of date: a blocker, exit 1)
+    text = output.read_text()
+    assert len(text) < 65536 and "rendered/manifests/big.yaml" in text
+    assert "its diff is left out, so that this comment stays within GitHub's 65,536 characters" in text

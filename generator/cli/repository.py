@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import click
@@ -170,6 +171,10 @@ def get(key: str, repo: Path) -> None:
     from generator.errors import EksgenError
     from generator.layout import VALUES
 
+    if len(key) > 200 or not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", key):
+        raise click.BadParameter(
+            "must be a dotted key of values.yaml: letters, digits, '_' and '-' between dots", param_hint="KEY"
+        )
     node: object = render_module.load_values(repo)
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None

@@ -23,6 +23,11 @@ _BADGE = {"no-op": "no-op", "in-place": "in place", "disruptive": "DISRUPTIVE", 
 # line, and no escaped string has a line break.)
 
 
+# GitHub refuses a comment body over 65,536 characters ("Body is too long (maximum is 65536 characters)",
+# REST API: create an issue comment); the diffs share what the plan's other sections leave of it.
+DIFF_BUDGET = 50_000
+
+
 def render(plan: Plan) -> str:
     out = [
         MARKER,
@@ -73,8 +78,16 @@ def render(plan: Plan) -> str:
     out += ["", "### Rendered diff", ""]
     if not plan.files:
         out.append("No change in `rendered/`.")
+    budget = DIFF_BUDGET
     for f in plan.files:
         fence = escape(f.diff, "block")
+        if len(f.diff) > budget:  # the rest of the plan always fits; the diffs fill what is left
+            out.append(
+                f"- {escape(f.path, 'code')} {escape(f.status)} (+{f.added} -{f.removed}): its diff is left out, "
+                "so that this comment stays within GitHub's 65,536 characters; `eksgen plan` shows it."
+            )
+            continue
+        budget -= len(f.diff)
         out += [
             f"<details><summary><code>{escape(f.path)}</code> {escape(f.status)} (+{f.added} -{f.removed})</summary>",
             "",
