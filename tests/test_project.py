@@ -61,3 +61,39 @@ def test_nothing_reads_the_steering_folder():
         text=True,
     )
     assert hits.stdout == ""
+
+
+# The layers of ARCHITECTURE.md, by top-level module of the package.
+COMMAND_LINE = {"cli", "entry", "__main__"}
+OPERATIONS = {"scaffold", "fleet", "values_edit", "validate", "plan", "bootstrap", "deploy", "update"}
+# An operation may use another as a whole step of its own (ARCHITECTURE.md says which, and why).
+OPERATION_STEPS = {("fleet", "scaffold"), ("deploy", "plan"), ("values_edit", "validate")}
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level modules of the package that a module imports (generator.X, generator.X.Y -> X)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("generator"):
+            parts = node.module.split(".")
+            found |= {parts[1]} if len(parts) > 1 else {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("generator.")}
+    return found
+
+
+def test_imports_point_down_and_modules_stay_small():
+    """Nothing imports the command line; shared pieces import no operation; an operation imports another
+    only where ARCHITECTURE.md says it runs it as a step; every module is under 400 lines."""
+    package = ROOT / "generator"
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        layer_of = relative.parts[0].removesuffix(".py")
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines < 400, f"{relative}: {lines} lines"
+        for imported in _imports(path) - {layer_of}:
+            assert imported not in COMMAND_LINE or layer_of in COMMAND_LINE, f"{relative} imports {imported}"
+            if imported in OPERATIONS and layer_of not in COMMAND_LINE:
+                assert (layer_of, imported) in OPERATION_STEPS, f"{relative} imports the operation {imported}"
