@@ -73,6 +73,17 @@ NETWORK_CHANGE_ACTIONS = (
 )
 # GitHub's numeric ids: positive decimal integers (int64), as the REST API returns them.
 
+# Reading the stacks of eksctl and Karpenter: what the plan role may do, and part of what deploys do.
+STACK_READS = (
+    "cloudformation:DescribeStacks",
+    "cloudformation:DescribeStackEvents",
+    "cloudformation:DescribeStackResource",
+    "cloudformation:DescribeStackResources",
+    "cloudformation:ListStackResources",
+    "cloudformation:GetTemplate",
+    "cloudformation:GetTemplateSummary",
+)
+
 
 @dataclass(frozen=True)
 class Statement:
@@ -179,15 +190,7 @@ def plan_statements(cluster: str, region: str) -> list[Statement]:
             "ReadClusterStacks",
             "The CloudFormation stacks of eksctl and Karpenter: state, resources, "
             "templates and events, to compare with rendered/.",
-            [
-                "cloudformation:DescribeStacks",
-                "cloudformation:DescribeStackEvents",
-                "cloudformation:DescribeStackResource",
-                "cloudformation:DescribeStackResources",
-                "cloudformation:ListStackResources",
-                "cloudformation:GetTemplate",
-                "cloudformation:GetTemplateSummary",
-            ],
+            list(STACK_READS),
             arns.stacks(),
         ),
         Statement(
