@@ -167,7 +167,7 @@ def helm() -> str:
     """The helm binary, refusing any version but the pinned one (output must be reproducible)."""
     path = find("helm")
     if os.environ.get("EKSGEN_SKIP_VERSION_CHECK") != "1":
-        found = run([path, "version", "--template", "{{.Version}}"]).stdout.strip()
+        found = _version_of(path, os.stat(path).st_mtime_ns)
         wanted = f"v{versions.HELM_VERSION}"
         if found != wanted:
             raise ToolFailedError(
@@ -176,6 +176,13 @@ def helm() -> str:
                 "EKS_ACCELERATOR_MODE=docker)"
             )
     return path
+
+
+@functools.cache
+def _version_of(helm_path: str, modified: int) -> str:
+    """helm's version, asked once per binary (and again if the file changes): a render needs no second
+    helm process to learn what the first already said."""
+    return run([helm_path, "version", "--template", "{{.Version}}"]).stdout.strip()
 
 
 @functools.cache
