@@ -32,14 +32,19 @@ class Drift:
     reason: str  # "missing", "changed" or "unexpected"
 
 
-def load_values(repo: Path) -> dict:
+def values_text(repo: Path) -> str:
+    """values.yaml as written (CRLF stays CRLF), read as every command reads it."""
     path = repo / VALUES
     if not os.path.lexists(path):
         raise EksgenError(f"{path}: not found; is {repo} a cluster repository?")
-    return _checked_values(repofiles.load_file(path, repo), path)
+    return repofiles.read_text(repo, path, symlinks=True)
 
 
-def _checked_values(data: object, path: Path) -> dict:
+def load_values(repo: Path) -> dict:
+    return checked_values(repofiles.load_yaml(values_text(repo), str(VALUES)), repo / VALUES)
+
+
+def checked_values(data: object, path: Path) -> dict:
     if not isinstance(data, dict):
         raise EksgenError(f"{path}: must be a mapping of keys to values")
     return data
@@ -53,7 +58,7 @@ def render(repo: Path, values_text: str | None = None) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="eksgen-values-") as tmp:
         path = Path(tmp) / "values.yaml"
         path.write_text(values_text, encoding="utf-8")
-        return _helm_template(repo, path, _checked_values(repofiles.load_yaml(values_text, str(VALUES)), path))
+        return _helm_template(repo, path, checked_values(repofiles.load_yaml(values_text, str(VALUES)), path))
 
 
 def _helm_template(repo: Path, values_file: Path, values: dict) -> dict[str, str]:

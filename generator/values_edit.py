@@ -63,10 +63,10 @@ def set_values(repo: Path, assignments: list[str]) -> list[str]:
 
 def _set_values(repo: Path, assignments: list[str]) -> list[str]:
     values_path = repo / VALUES
-    render.load_values(repo)  # a cluster repository's values.yaml, read as every command reads it
     yaml = values_round_trip()
-    original = repofiles.read_text(repo, values_path, symlinks=True)  # as written: CRLF stays CRLF
+    original = render.values_text(repo)
     document = repofiles.load_yaml(original, str(VALUES), yaml)
+    render.checked_values(document, values_path)
     schema = read_schema(repo)
     changed = []
     for text in assignments:

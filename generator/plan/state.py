@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from ruamel.yaml.error import YAMLError
 
-from generator import repofiles, tools
+from generator import gitfiles, repofiles, tools
 from generator.errors import EksgenError
 from generator.layout import RENDERED, VALUES
 
@@ -57,30 +57,18 @@ def from_git(repo: Path, ref: str) -> State:
 
 
 def _blobs(git: str, repo: Path, ref: str, paths: list[str]) -> dict[str, str]:
-    """The files under `paths` at `ref`, read with one `git cat-file --batch` and held to the rules of
-    the working tree's files (a pull request may have committed anything): regular files only, at most
-    repofiles.MAX_BYTES each, UTF-8."""
-    listing = tools.run([git, "ls-tree", "-r", "-z", "-l", "--full-tree", ref, "--", *paths], cwd=repo).stdout
-    entries = []  # (path, object id)
-    for record in filter(None, listing.split("\0")):
-        meta, _, path = record.partition("\t")
-        mode, kind, oid, size = meta.split()
-        name = f"{ref}: {path}"
-        if kind != "blob" or mode not in ("100644", "100755"):
+    """The files under `paths` at `ref`, held to the rules of the working tree's files (a pull request may
+    have committed anything): regular files only, at most repofiles.MAX_BYTES each (refused before they
+    are read), UTF-8."""
+    wanted = []
+    for entry in gitfiles.entries(repo, ref, tuple(paths)):
+        name = f"{ref}: {entry.path}"
+        if entry.kind != "blob" or entry.mode not in ("100644", "100755"):
             raise repofiles.UnreadableFile(name, "is not a regular file (a symlink or a submodule)")
-        if int(size) > repofiles.MAX_BYTES:  # refused before it is read
+        if (entry.size or 0) > repofiles.MAX_BYTES:
             raise repofiles.UnreadableFile(name, f"is larger than {repofiles.MAX_BYTES} bytes")
-        entries.append((path, oid))
-    if not entries:
-        return {}
-    batch = tools.run_bytes([git, "cat-file", "--batch"], "".join(f"{oid}\n" for _, oid in entries).encode(), cwd=repo)
-    files, at = {}, 0
-    for path, _ in entries:
-        header_end = batch.index(b"\n", at)
-        length = int(batch[at:header_end].split()[2])
-        files[path] = repofiles.decode(batch[header_end + 1 : header_end + 1 + length], f"{ref}: {path}")
-        at = header_end + 1 + length + 1  # the object, then a newline
-    return files
+        wanted.append(entry)
+    return {path: repofiles.decode(blob.data, f"{ref}: {path}") for path, blob in gitfiles.blobs(repo, wanted).items()}
 
 
 def _state(label: str, files: dict[str, str], values_text: str) -> State:

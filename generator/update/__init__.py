@@ -30,9 +30,9 @@ import generator
 from generator import render, repofiles, repotemplate, toolchain, transaction
 from generator.answers import Answers
 from generator.errors import AnswerError, EksgenError
+from generator.gitfiles import Blob
 from generator.layout import CHART
 from generator.update import gitrepo, merge, migrations
-from generator.update.gitrepo import Blob
 from generator.yamlfmt import values_round_trip
 
 RECORD = ".eksgen.yaml"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-from generator import tools
+from generator import gitfiles, tools
 from generator.errors import EksgenError, ToolFailedError
+from generator.gitfiles import Blob
 
 # The identity of eksgen's commits when git has none configured (as `eksgen new`'s first commit).
 FALLBACK_IDENTITY = {
@@ -22,12 +22,6 @@ FALLBACK_IDENTITY = {
     "GIT_COMMITTER_NAME": "eksgen",
     "GIT_COMMITTER_EMAIL": "eksgen@localhost",
 }
-
-
-@dataclass(frozen=True)
-class Blob:
-    mode: str  # git's file mode: 100644, 100755, 120000
-    data: bytes
 
 
 def git(repo: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> bytes:
@@ -127,31 +121,7 @@ def find_base(repo: Path, trailer: str | None) -> str:
 
 def tree(repo: Path, commit: str) -> dict[str, Blob]:
     """Every file of `commit`: path -> mode and bytes (submodules are left out)."""
-    listing = git(repo, "ls-tree", "-r", "-z", "--full-tree", commit).decode("utf-8")
-    entries = []
-    for line in listing.split("\0"):
-        if not line:
-            continue
-        meta, _, path = line.partition("\t")
-        mode, kind, sha = meta.split()
-        if kind == "blob":
-            entries.append((path, mode, sha))
-    if not entries:
-        return {}
-    batch = subprocess.run(
-        [tools.git(), "cat-file", "--batch"],
-        cwd=repo,
-        input="".join(f"{sha}\n" for _, _, sha in entries).encode(),
-        capture_output=True,
-        check=True,
-    ).stdout
-    files, at = {}, 0
-    for path, mode, _ in entries:
-        header_end = batch.index(b"\n", at)
-        size = int(batch[at:header_end].split()[2])
-        files[path] = Blob(mode, batch[header_end + 1 : header_end + 1 + size])
-        at = header_end + 1 + size + 1
-    return files
+    return gitfiles.blobs(repo, [e for e in gitfiles.entries(repo, commit) if e.kind == "blob"])
 
 
 def commit_directory(repo: Path, directory: Path, parent: str, message: str) -> str:

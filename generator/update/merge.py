@@ -20,7 +20,7 @@ from pathlib import Path
 
 from generator import tools
 from generator.errors import ToolFailedError
-from generator.update.gitrepo import Blob
+from generator.gitfiles import Blob
 
 # What each action means, as `--dry-run` prints it.
 ADDED, UPDATED, MERGED, CONFLICT, REMOVED = "added", "updated", "merged", "conflict", "removed"
