@@ -23,6 +23,11 @@ import pytest
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-west-2"
 
+# moto's EC2 holds the images of MOTO_AMIS_PATH, read when moto is imported: here one Amazon Linux 2023
+# image (an entry of moto's own catalogue), which is all the fakes launch. Its default catalogue has some
+# 1,300 images per region, built again after every reset, which cost a deploy test seconds of CPU.
+os.environ["MOTO_AMIS_PATH"] = str(Path(__file__).with_name("moto_amis.json"))
+
 
 @dataclass(frozen=True)
 class Aws:
@@ -80,6 +85,7 @@ def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer  # imported when a test uses AWS, not by every test run
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
+    _remember_partitions()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -87,6 +93,21 @@ def moto_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def _remember_partitions() -> None:
+    """moto 5.2 checks each role ARN given to EKS against the partitions of a new boto3 Session, which
+    parses botocore's endpoints.json (about a megabyte) on every such request; the list never changes."""
+    import boto3
+    from moto.eks import utils
+
+    partitions = boto3.Session().get_available_partitions()
+
+    class Session:
+        def get_available_partitions(self) -> list[str]:
+            return list(partitions)
+
+    utils.Session = Session
 
 
 # Variables that could send the aws CLI or boto3 elsewhere, or to real credentials.

@@ -100,8 +100,13 @@ class Fakes:
 
 @pytest.fixture(scope="session")
 def fake_zygote() -> Iterator[dict[str, str]]:
-    """The fork servers of tests/fakes/_zygote.py for this session (worker): their sockets, by kind."""
+    """The fork servers of tests/fakes/_zygote.py for this session (worker): their sockets, by kind, and
+    under "client" the client that calls them (tests/fakes/client.c, built here with the C compiler)."""
     folder = tempfile.mkdtemp(prefix="eksgen-fakes-")  # short: a socket's path has at most 107 bytes
+    client = os.path.join(folder, "client")
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    assert compiler, "the fakes' client is C: a C compiler (cc) must be on PATH"
+    subprocess.run([compiler, "-O2", "-Wall", "-Werror", "-o", client, str(FAKES / "client.c")], check=True)
     servers = {
         kind: subprocess.Popen(
             [sys.executable, str(FAKES / "_zygote.py"), os.path.join(folder, kind), kind],
@@ -114,7 +119,7 @@ def fake_zygote() -> Iterator[dict[str, str]]:
     try:
         for kind, server in servers.items():
             assert server.stdout is not None and server.stdout.readline() == "ready\n", f"no fork server for {kind}"
-        yield {kind: os.path.join(folder, kind) for kind in servers}
+        yield {"client": client, **{kind: os.path.join(folder, kind) for kind in servers}}
     finally:
         for server in servers.values():
             server.terminate()
@@ -130,17 +135,15 @@ def fakes_fixture(aws: Aws, fake_zygote: dict[str, str], tmp_path: Path, monkeyp
     The fakes and the real aws CLI behind the aws fake run in fork servers (`fake_zygote`), which
     spares each call an interpreter start, its imports and the parsing of AWS service models."""
     tools.helm()  # the real helm, cached before the fake one is on PATH (set_values renders with it)
-    real_aws = shutil.which("aws")
-    assert real_aws, "the aws CLI of the test extra is not installed"
+    assert shutil.which("aws"), "the aws CLI of the test extra is not installed"
     state, folder = tmp_path / "fake-state", tmp_path / "fake-bin"
     state.mkdir()
     folder.mkdir()
-    for tool in TOOLS:
-        _client_script(folder / tool, "FAKE_ZYGOTE", FAKES / f"{tool}.py")
-    real = _client_script(tmp_path / "real-aws", "FAKE_AWS_ZYGOTE", Path(real_aws))  # what the aws fake runs
+    for tool in TOOLS:  # the aws fake runs the real CLI in its own process, in the server that has imported it
+        variable = "FAKE_AWS_ZYGOTE" if tool == "aws" else "FAKE_ZYGOTE"
+        _client_script(folder / tool, fake_zygote["client"], variable, FAKES / f"{tool}.py")
     monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_STATE_DIR", str(state))
-    monkeypatch.setenv("FAKE_REAL_AWS", str(real))
     monkeypatch.setenv("FAKE_ZYGOTE", fake_zygote["fakes"])
     monkeypatch.setenv("FAKE_AWS_ZYGOTE", fake_zygote["aws"])
     for name in (
@@ -155,11 +158,14 @@ def fakes_fixture(aws: Aws, fake_zygote: dict[str, str], tmp_path: Path, monkeyp
     return Fakes(state, aws, monkeypatch)
 
 
-def _client_script(path: Path, variable: str, script: Path) -> Path:
-    """An executable that runs `script` in the fork server whose socket $variable names (tests/fakes/_client.py)."""
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "{FAKES / "_client.py"}" {variable} "{script}" "$@"\n')
+def _client_script(path: Path, client: str, variable: str, script: Path) -> None:
+    """An executable that runs `script` in the fork server whose socket $variable names, through `client`;
+    with $variable unset (a caller that cleared the environment), as `python script`."""
+    path.write_text(
+        f'#!/bin/sh\nif [ -n "${{{variable}:-}}" ]; then exec "{client}" "${variable}" "{script}" "$@"; fi\n'
+        f'exec "{sys.executable}" "{script}" "$@"\n'
+    )
     path.chmod(0o755)
-    return path
 
 
 # ---- cluster repositories ----------------------------------------------------------------------

@@ -1,14 +1,14 @@
-"""Fork servers for the fakes: one has imported boto3 and parsed the AWS service models the fakes use,
-the other has imported the aws CLI and parsed its models; each forks a child per call.
+"""Fork servers for the fakes: one has imported boto3 and parsed the AWS service models the fakes of
+eksctl, helm and kubectl use, the other has imported the aws CLI and parsed its models (the aws fake runs
+there, and the real CLI in the same child); each forks a child per call.
 
 Starting a Python interpreter that imports boto3 or the aws CLI and parses their service models costs
 about half a second of CPU, and a deploy runs dozens of fakes and aws commands; a forked child starts
 with all of it done. The child runs a script as `python SCRIPT ARGS` would: in the caller's working
 directory and environment, on the caller's stdin, stdout and stderr (passed over the socket), and its
-exit code is the caller's (_client.py is the caller). Nothing of a test's state lives here: the fakes'
-own modules (which read the environment when imported) are imported in the child, and each parsed
-model is handed out once per child, so every load returns a document nobody has touched, as a fresh
-parse would.
+exit code is the caller's (client.c is the caller). Nothing of a test's state lives here: the fakes'
+own modules (which read the environment when imported) are imported in the child, and the loaded
+models are handed out to one session per child (`_warm_loader`), so no call sees what another did to them.
 
 There are two servers because the aws CLI brings its own botocore, which it makes importable as
 `botocore` once `awscli` is imported: one process cannot hold both, and the fakes' boto3 uses the
@@ -20,8 +20,6 @@ Usage: python _zygote.py SOCKET fakes|aws (prints "ready" on stdout once it list
 from __future__ import annotations
 
 import gc
-import glob
-import json
 import os
 import runpy
 import signal
@@ -35,44 +33,54 @@ import traceback
 SERVICES = ("cloudformation", "ec2", "eks", "iam", "logs", "s3", "sqs", "sts")
 
 
-def _memoize_models(loaders_module) -> None:  # noqa: ANN001 - a botocore.loaders module
-    """Parse the models now; a child's load_file hands each one out once, then parses as usual."""
-    loader_class = loaders_module.JSONFileLoader
-    original = loader_class.load_file
-    data = os.path.join(os.path.dirname(loaders_module.__file__), "data")
-    bases = set()
-    for pattern in ("*.json*", *(f"{service}/*/*.json*" for service in SERVICES)):
-        for path in glob.glob(os.path.join(data, pattern)):
-            bases.add(path.removesuffix(".gz").removesuffix(".json"))
-    parsed = {}
-    for base in bases:
-        document = original(loader_class(), base)
-        if document is not None:
-            parsed[os.path.realpath(base)] = document
+def _paths(search_path_string: str | None) -> list[str]:
+    return list(dict.fromkeys((search_path_string or "").split(os.pathsep)))
 
-    def load_file(self, file_path):  # noqa: ANN001, ANN202 - botocore's signature
-        document = parsed.pop(os.path.realpath(file_path), None)
-        return document if document is not None else original(self, file_path)
 
-    loader_class.load_file = load_file
+def _warm_loader(session_module, data_path: str | None, names: tuple[str, ...]) -> None:  # noqa: ANN001 - botocore.session
+    """Load what a call loads into a botocore Loader now, and make it the first loader each child creates.
+
+    botocore caches what a Loader reads (service lists, models, endpoints) on the Loader, and every
+    session makes a new one: without this, each call lists some 400 service folders and parses the
+    models again. A child gets the loaded Loader for its first session, as if that session had loaded
+    everything itself; any later session, or another data path, gets a new Loader as usual."""
+    loaders = sys.modules[session_module.create_loader.__module__]
+    warm = loaders.create_loader(data_path)
+    for type_name in ("service-2", "paginators-1", "waiters-2", "endpoint-rule-set-1"):
+        warm.list_available_services(type_name)
+        for service in SERVICES:
+            try:
+                warm.load_service_model(service, type_name)
+            except loaders.DataNotFoundError:
+                pass  # not every service has waiters
+    for name in ("endpoints", "partitions", "sdk-default-configuration", "_retry", *names):
+        warm.load_data(name)
+    original = session_module.create_loader
+    unused = [warm]
+
+    def create_loader(search_path_string=None):  # noqa: ANN001, ANN202 - botocore's signature
+        if unused and _paths(search_path_string) == _paths(data_path):  # a folder named twice is searched once
+            return unused.pop()
+        return original(search_path_string)
+
+    session_module.create_loader = create_loader
 
 
 def _warm_fakes() -> None:
     import boto3  # noqa: F401 - before anything imports awscli, whose import would alias its own botocore
-    import botocore.loaders
-    import botocore.session  # noqa: F401
+    import botocore.session
     import yaml  # noqa: F401 - the fakes read YAML
 
-    _memoize_models(botocore.loaders)
+    _warm_loader(botocore.session, os.environ.get("AWS_DATA_PATH"), ())
 
 
 def _warm_aws() -> None:
     import awscli.clidriver
     import awscli.handlers  # noqa: F401 - the CLI's plugins and customizations
-    import botocore.loaders  # the aws CLI's own botocore, under that name once awscli is imported
+    import botocore.session  # the aws CLI's own botocore, under that name once awscli is imported
 
-    assert botocore.loaders.__file__.startswith(os.path.dirname(awscli.clidriver.__file__)), botocore.loaders.__file__
-    _memoize_models(botocore.loaders)
+    assert botocore.session.__file__.startswith(os.path.dirname(awscli.clidriver.__file__)), botocore.session.__file__
+    _warm_loader(botocore.session, os.environ["AWS_DATA_PATH"], ("cli",))
 
 
 def _awscli_environment() -> None:
@@ -118,6 +126,16 @@ def _run(flavor: str, request: dict, fds: list[int]) -> int:
     return code
 
 
+def _request(body: bytes) -> dict:
+    """The request client.c sends: NUL-terminated fields (see there)."""
+    fields = iter(os.fsdecode(field) for field in body.split(b"\0"))
+    script, cwd = next(fields), next(fields)
+    argv = [next(fields) for _ in range(int(next(fields)))]
+    env = dict(next(fields).partition("=")[::2] for _ in range(int(next(fields))))
+    fds = [int(next(fields)) for _ in range(int(next(fields)))]
+    return {"script": script, "argv": argv, "cwd": cwd, "env": env, "fds": fds}
+
+
 def _serve(flavor: str, connection: socket.socket) -> None:
     """In the child: run the request on `connection`, answer its exit code and end."""
     code = 1
@@ -132,7 +150,7 @@ def _serve(flavor: str, connection: socket.socket) -> None:
             if not chunk:
                 raise EOFError("the client went away")
             body += chunk
-        code = _run(flavor, json.loads(body), fds)
+        code = _run(flavor, _request(body), fds)
     except BaseException:  # noqa: BLE001
         traceback.print_exc()
     finally:

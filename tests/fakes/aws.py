@@ -9,14 +9,17 @@ AWSServiceRoleForEC2Spot has been taken in this account, please try a different 
 (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/service-linked-roles-spot-instance-requests.html,
 https://docs.aws.amazon.com/batch/latest/userguide/spot-fleet-roles-cli.html); moto 5 would name it
 AWSServiceRoleForspot and answer the second call EntityAlreadyExists.
+
+It runs in the aws CLI's fork server (tests/fakes/_zygote.py), and the real CLI runs in the same process:
+one fork per call instead of a fork for the wrapper and a second one for the CLI.
 """
 
 from __future__ import annotations
 
-import datetime
+import contextlib
+import io
 import json
 import os
-import subprocess
 import sys
 
 import _fake
@@ -54,16 +57,24 @@ def handle(argv: list[str], stage: str | None) -> int:
         service = str(flags.get("--aws-service-name") or "")
         if service in SERVICE_LINKED_ROLES and not flags.get("--custom-suffix"):
             return _create_service_linked_role(service, SERVICE_LINKED_ROLES[service], flags.get("--description"))
-    return subprocess.call([os.environ["FAKE_REAL_AWS"], *argv])
+    return _aws(argv)
+
+
+def _aws(argv: list[str]) -> int:
+    """The real aws CLI, in this process, as `aws ARGV` would run: its exit code."""
+    import awscli.clidriver  # the fork server has imported it, with its own botocore
+
+    sys.argv = ["aws", *argv]
+    try:
+        return awscli.clidriver.main()
+    except SystemExit as done:  # `--version` and usage errors end through argparse
+        return done.code if isinstance(done.code, int) else int(done.code is not None)
 
 
 def _create_service_linked_role(service: str, name: str, description: object) -> int:
-    iam = _fake.boto("iam")
-    try:
-        iam.get_role(RoleName=name)
-    except iam.exceptions.NoSuchEntityException:
-        pass
-    else:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        taken = _aws(["iam", "get-role", "--role-name", name]) == 0
+    if taken:
         print(
             "\nAn error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role "
             f"name {name} has been taken in this account, please try a different suffix.",
@@ -74,18 +85,9 @@ def _create_service_linked_role(service: str, name: str, description: object) ->
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": [service]}, "Action": ["sts:AssumeRole"]}],
     }
-    role = iam.create_role(
-        RoleName=name,
-        Path=f"/aws-service-role/{service}/",
-        AssumeRolePolicyDocument=json.dumps(trust),
-        **({"Description": str(description)} if description else {}),
-    )["Role"]
-    print(json.dumps({"Role": role}, indent=4, default=_iso))
-    return 0
-
-
-def _iso(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime.datetime) else str(value)
+    create = ["iam", "create-role", "--role-name", name, "--path", f"/aws-service-role/{service}/"]
+    create += ["--assume-role-policy-document", json.dumps(trust), "--output", "json"]
+    return _aws(create + (["--description", str(description)] if description else []))
 
 
 if __name__ == "__main__":
