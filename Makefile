@@ -1,4 +1,4 @@
-# eksgen: `make demo` and `make test` work on a fresh clone (Python 3.11+, Go, git).
+# eksgen: `make demo` and `make test` work on a fresh clone (Python 3.11+, Go, git; cc for the tests).
 SHELL := /bin/bash
 .SHELLFLAGS := -o errexit -o nounset -o pipefail -c
 .DEFAULT_GOAL := help
