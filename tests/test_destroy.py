@@ -141,7 +141,7 @@ def test_what_a_failed_first_deploy_left_is_deleted(fakes, repo, cli_invoke):
 def test_the_cluster_is_not_deleted_while_karpenter_instances_run(fakes, repo, cli_invoke):
     run(cli_invoke, "deploy", repo, "--wait-timeout", "5")
     ec2 = fakes.aws.client("ec2")
-    filters = [{"Name": "name", "Values": ["al2023-ami-2*-x86_64"]}]  # all of moto's Amazon images: a second of CPU
+    filters = [{"Name": "name", "Values": ["al2023-ami-2*-x86_64"]}]  # the image of tests/moto_amis.json
     image = ec2.describe_images(Owners=["amazon"], MaxResults=5, Filters=filters)["Images"][0]["ImageId"]
     orphan = ec2.run_instances(
         ImageId=image,
