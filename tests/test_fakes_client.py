@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy_support import fake_zygote  # noqa: F401 - the fixture
-
 SCRIPT = """\
 import json, os, sys
 data = sys.stdin.read()
@@ -25,7 +23,7 @@ ARGUMENTS = ["plain", "two words", "line\nbreak", "--flag=a=b", "", "ünïcode",
 
 
 @pytest.mark.parametrize("code", [0, 3, 254])
-def test_a_call_through_the_fork_server_is_a_call_of_a_fresh_interpreter(fake_zygote, tmp_path: Path, code: int):  # noqa: F811
+def test_a_call_through_the_fork_server_is_a_call_of_a_fresh_interpreter(fake_zygote, tmp_path: Path, code: int):
     script = tmp_path / "echo.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "ODD": "a=b=c\tand more", "EXIT": str(code)}
@@ -40,7 +38,7 @@ def test_a_call_through_the_fork_server_is_a_call_of_a_fresh_interpreter(fake_zy
     assert served.returncode == code
 
 
-def test_a_server_that_is_gone_is_an_error_that_names_it(fake_zygote, tmp_path: Path):  # noqa: F811
+def test_a_server_that_is_gone_is_an_error_that_names_it(fake_zygote, tmp_path: Path):
     missing = str(tmp_path / "no-server")
     result = subprocess.run([fake_zygote["client"], missing, "kubectl.py"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
